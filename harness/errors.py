@@ -1,0 +1,54 @@
+"""User-caused errors. Each message says what went wrong, where, and what to do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class HarnessError(Exception):
+    """Base of every error a user can cause; the CLI prints it on one line and exits 2."""
+
+    def __init__(self, what: str, *, where: str | Path | None = None, line: int | None = None,
+                 hint: str | None = None) -> None:
+        self.what = what
+        self.where = str(where) if where is not None else None
+        self.line = line
+        self.hint = hint
+        super().__init__(self.message)
+
+    @property
+    def location(self) -> str | None:
+        """`file:line` (or just the file, or None) for the place the error points at."""
+        if self.where is None:
+            return None
+        return f"{self.where}:{self.line}" if self.line else self.where
+
+    @property
+    def message(self) -> str:
+        parts = [f"{self.location}: {self.what}" if self.location else self.what]
+        if self.hint:
+            parts.append(self.hint)
+        return " — ".join(parts)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(HarnessError):
+    """Invalid harness configuration (stackharness.yaml, pyproject, environment, flags)."""
+
+
+class StackError(HarnessError):
+    """An Atmos repository that cannot be resolved (YAML, imports, inheritance, names)."""
+
+
+class StateError(HarnessError):
+    """A Terraform state that is missing, unreadable or of an unsupported version."""
+
+
+class AwsAccessError(HarnessError):
+    """An AWS call that could not be made or was refused (budget, read-only guard, access)."""
+
+
+class UsageError(HarnessError):
+    """Bad command-line usage."""

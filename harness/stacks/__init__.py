@@ -1,0 +1,5 @@
+"""Atmos stack resolution: atmos.yaml + stack manifests -> an immutable `StackSet`."""
+
+from harness.stacks.model import ComponentInstance, ResolutionProblem, StackSet, instance_id
+
+__all__ = ["ComponentInstance", "ResolutionProblem", "StackSet", "instance_id"]

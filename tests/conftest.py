@@ -1,0 +1,40 @@
+"""Shared fixtures for the harness's own tests: a real moto server on 127.0.0.1, never real AWS."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from harness.embedded import DUMMY_CREDENTIALS, embedded_moto, reset_moto
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_real_aws():
+    """Dummy credentials and no profile, so no test can reach a real account."""
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in DUMMY_CREDENTIALS.items():
+            mp.setenv(name, value)
+        mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+            mp.delenv(name, raising=False)
+        mp.setenv("AWS_CONFIG_FILE", os.devnull)
+        mp.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+        for name in list(os.environ):
+            if name.startswith("STACKHARNESS_"):
+                mp.delenv(name)
+        yield
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> str:
+    """One moto server per test process (each xdist worker has its own)."""
+    with embedded_moto() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def moto(moto_server: str) -> str:
+    """The moto endpoint, reset to empty before the test."""
+    reset_moto(moto_server)
+    return moto_server
