@@ -150,8 +150,9 @@ class HarnessConfig:
         if name and name in self.profiles:
             return self.profiles[name]
         if self.profile:
+            known = ", ".join(sorted(self.profiles)) or "none"
             raise ConfigError(f"profile {self.profile!r} is not defined",
-                              hint=f"define it under profiles: (known: {', '.join(sorted(self.profiles)) or 'none'})")
+                              hint=f"define it under profiles: (known: {known})")
         return self.profiles.get("default", EnvironmentProfile())
 
     def with_overrides(self, **changes: Any) -> HarnessConfig:
@@ -248,7 +249,8 @@ def _profile(name: str, value: Any, key: str) -> EnvironmentProfile:
     rate = data.get("rate_limit")
     return EnvironmentProfile(
         name=name,
-        drift_severity=_str_choice("fail", "warn")(data.get("drift_severity", "fail"), f"{key}.drift_severity"),
+        drift_severity=_str_choice("fail", "warn")(data.get("drift_severity", "fail"),
+                                                   f"{key}.drift_severity"),
         severity=_str_choice("blocker", "critical", "normal", "minor", "trivial")(
             data.get("severity", "normal"), f"{key}.severity"),
         max_concurrency=max_concurrency,

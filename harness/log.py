@@ -24,13 +24,14 @@ _PEM_PRIVATE_KEY = r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?-----END [A-Z0-9 ]*
 # STS session tokens start with a few fixed base64 prefixes and are long.
 _SESSION_TOKEN = r"(?:FwoG|FQoG|IQoJ|AQoD|AgoJ)[A-Za-z0-9/+=]{40,}"
 # A secret access key is 40 base64 characters; we require mixed case so hex digests (SHA-1) survive.
-_SECRET_ACCESS_KEY = r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"
+_SECRET_ACCESS_KEY = (r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])"
+                      r"[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
 # Values of keys whose name says they are secret: `password=x`, `"token": "x"`, `secret: x`.
 _SECRET_WORD = r"(?:password|passwd|secret|token|passphrase|private_?key|credentials?)"
 _KEY_NAME = r"[A-Za-z0-9_.-]*" + _SECRET_WORD + r"[A-Za-z0-9_.-]*"
 _KEYED_VALUE = (
     r"(?i)(?P<key>[\"']?(?P<name>" + _KEY_NAME + r")[\"']?\s*[:=]\s*)"
-    r"(?P<q>[\"']?)(?P<value>(?(q)[^\"'\n]+|[^\s,;}\]\"']+))"
+    r"(?:(?P<q>[\"'])[^\"'\n]*|[^\s,;}\]\"']+)"
 )
 _SECRET_KEY = re.compile(r"(?i)^" + _KEY_NAME + r"$")
 # Keys naming an identifier or a property of a secret (`secret_id`, `SecretArn`, `token_expires_at`).
@@ -46,7 +47,8 @@ def is_secret_key(name: str) -> bool:
 def _mask_keyed_value(match: re.Match[str]) -> str:
     if not is_secret_key(match.group("name")):
         return match.group(0)
-    return match.group("key") + match.group("q") + MASK
+    quote = match.group("q") or ""
+    return match.group("key") + quote + MASK
 
 
 class Redactor:

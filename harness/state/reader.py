@@ -24,7 +24,8 @@ def parse_state(data: bytes | str, *, source: str, redactor: Redactor | None = N
             raise StateError("state is not UTF-8 text", where=source,
                              hint="restore a previous version of the state object") from None
     if not data.strip():
-        raise StateError("state is empty", where=source, hint="restore a previous version of the state object")
+        raise StateError("state is empty", where=source,
+                         hint="restore a previous version of the state object")
     try:
         raw = json.loads(data)
     except json.JSONDecodeError as exc:
@@ -97,9 +98,9 @@ def _sensitive_paths(entries: list[Any]) -> Iterable[SensitivePath]:
 def value_at(data: Any, path: SensitivePath) -> Any:
     """The value at a path of keys and indices, or None when the path does not exist."""
     for step in path:
-        if isinstance(data, dict) and step in data:
-            data = data[step]
-        elif isinstance(data, list) and isinstance(step, int) and 0 <= step < len(data):
+        in_dict = isinstance(data, dict) and step in data
+        in_list = isinstance(data, list) and isinstance(step, int) and 0 <= step < len(data)
+        if in_dict or in_list:
             data = data[step]
         else:
             return None
