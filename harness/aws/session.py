@@ -38,7 +38,11 @@ class SessionPool:
             cached = self._clients.get(key)
         if cached is not None:
             return cached
+        config = self._boto_config
+        if self.config.aws_endpoint_url and service == "s3":
+            # Local endpoints (moto) are IP addresses: virtual-host bucket names cannot resolve.
+            config = config.merge(BotoConfig(s3={"addressing_style": "path"}))
         client = self.session(region).client(service, endpoint_url=self.config.aws_endpoint_url,
-                                             config=self._boto_config)
+                                             config=config)
         with self._lock:
             return self._clients.setdefault(key, client)
