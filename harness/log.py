@@ -24,7 +24,7 @@ _PEM_PRIVATE_KEY = r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?-----END [A-Z0-9 ]*
 # STS session tokens start with a few fixed base64 prefixes and are long.
 _SESSION_TOKEN = r"(?:FwoG|FQoG|IQoJ|AQoD|AgoJ)[A-Za-z0-9/+=]{40,}"
 # A secret access key is 40 base64 characters; we require mixed case so hex digests (SHA-1) survive.
-_SECRET_ACCESS_KEY = (r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])"
+_SECRET_ACCESS_KEY = (r"(?<![A-Za-z0-9/+])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])"
                       r"[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
 # Values of keys whose name says they are secret: `password=x`, `"token": "x"`, `secret: x`.
 _SECRET_WORD = r"(?:password|passwd|secret|token|passphrase|private_?key|credentials?)"
@@ -145,14 +145,14 @@ class RedactionFilter(logging.Filter):
         self._formatter = logging.Formatter()
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if getattr(record, "_stackharness_redacted", False):
-            return True
+        # Idempotent: several handlers (each with its run's redactor) may see the same record.
         record.msg = self.redactor.redact(record.getMessage())
         record.args = None
         if record.exc_info:
-            record.exc_text = self.redactor.redact(self._formatter.formatException(record.exc_info))
+            record.exc_text = self._formatter.formatException(record.exc_info)
             record.exc_info = None
-        record._stackharness_redacted = True
+        if record.exc_text:
+            record.exc_text = self.redactor.redact(record.exc_text)
         return True
 
 

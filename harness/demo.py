@@ -1,0 +1,125 @@
+"""The demo: provision an Atmos repo on moto (backend, resources, states), apply a drift scenario,
+run the drift suite against it, and check that exactly the scenario's drift was found."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import harness
+from harness.aws.session import SessionPool
+from harness.config import HarnessConfig
+from harness.drift.scenarios import Scenario, ScenarioOutcome, compare_outcome
+from harness.emulate.apply import apply_instance
+from harness.emulate.mutations import MUTATIONS
+from harness.emulate.resources import Target
+from harness.errors import HarnessError
+from harness.report.drift_json import read_document
+from harness.stacks import StackSet
+from harness.stacks.model import ComponentInstance
+
+log = logging.getLogger(__name__)
+
+SOURCE_ROOT = Path(harness.__file__).resolve().parent.parent
+DEFAULT_SCENARIO = SOURCE_ROOT / "fixtures" / "scenarios" / "demo.yaml"
+SUITES = SOURCE_ROOT / "suites"
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    """What provisioning created: each instance's state document and the account used."""
+
+    account_id: str
+    states: Mapping[str, Mapping[str, Any]]
+    backends: tuple[tuple[str, str | None], ...]   # (bucket, lock table)
+
+
+def create_backends(pool: SessionPool, instances: list[ComponentInstance]) -> tuple[tuple[str, str | None], ...]:
+    """Create each distinct S3 state bucket (versioned, as recommended) and DynamoDB lock table."""
+    backends = sorted({(i.state_bucket, i.lock_table, i.backend.get("region") or i.region)
+                       for i in instances if i.state_bucket}, key=lambda b: (b[0], b[1] or ""))
+    for bucket, table, region in backends:
+        s3 = pool.client("s3", region=region)
+        if region in (None, "us-east-1"):
+            s3.create_bucket(Bucket=bucket)
+        else:
+            s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        if table:
+            pool.client("dynamodb", region=region).create_table(
+                TableName=table, BillingMode="PAY_PER_REQUEST",
+                KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}])
+    return tuple((bucket, table) for bucket, table, _ in backends)
+
+
+def provision(pool: SessionPool, stack_set: StackSet) -> Provisioned:
+    """Backend, then every deployable instance (dependencies first), each with its state written."""
+    if stack_set.errors:
+        raise HarnessError(f"the demo repo does not resolve: {stack_set.errors[0]}",
+                           hint="fix the stack files first (stackharness describe stacks shows them)")
+    instances = _dependency_order(stack_set)
+    backends = create_backends(pool, instances)
+    account_id = pool.client("sts").get_caller_identity()["Account"]
+    states = {i.id: apply_instance(pool, i, account_id=account_id) for i in instances}
+    log.info("provisioned %d instances into %s", len(states), ", ".join(b for b, _ in backends))
+    return Provisioned(account_id=account_id, states=states, backends=backends)
+
+
+def _dependency_order(stack_set: StackSet) -> list[ComponentInstance]:
+    from harness.graph import DependencyGraph
+
+    graph = DependencyGraph.from_stack_set(stack_set)
+    return [stack_set.get(i) for i in graph.order()]  # type: ignore[misc]
+
+
+def apply_scenario(pool: SessionPool, stack_set: StackSet, provisioned: Provisioned, scenario: Scenario) -> None:
+    """Make the scenario's out-of-band changes to the live resources."""
+    for mutation in scenario.mutations:
+        instance = stack_set.get(mutation.instance)
+        state = provisioned.states.get(mutation.instance)
+        if instance is None or state is None:
+            raise HarnessError(f"scenario mutation targets unknown instance {mutation.instance!r}",
+                               where=scenario.source, hint="use an id from `stackharness list instances`")
+        resource = next((r for r in state["resources"] if f"{r['type']}.{r['name']}" == mutation.address), None)
+        if resource is None:
+            raise HarnessError(f"{mutation.instance} has no resource {mutation.address}", where=scenario.source)
+        change = MUTATIONS.get((mutation.op, resource["type"]))
+        if change is None:
+            known = sorted({op for op, t in MUTATIONS if t == resource["type"]})
+            raise HarnessError(f"mutation {mutation.op!r} is not available for {resource['type']}",
+                               where=scenario.source, hint=f"available: {', '.join(known)}")
+        region = instance.region or pool.config.default_region
+        target = Target(client=lambda service, r=region: pool.client(service, region=r), region=region,
+                        account_id=provisioned.account_id, default_tags={})
+        change(target, resource["instances"][0]["attributes"], mutation.params)
+        log.info("scenario %s: %s on %s %s", scenario.name, mutation.op, mutation.instance, mutation.address)
+
+
+def run_drift_suite(config: HarnessConfig, *, workers: int = 0, extra: list[str] | None = None) -> int:
+    """Run `pytest suites/test_drift.py` in a subprocess against the configured endpoint; its exit code."""
+    if not (SUITES / "test_drift.py").is_file():
+        raise HarnessError("the suites folder is not available", where=SUITES,
+                           hint="run the demo from a source checkout of stackharness")
+    command = [sys.executable, "-m", "pytest", str(SUITES / "test_drift.py"), "-q", "-p", "no:cacheprovider",
+               "--stacks-repo", str(config.stacks_repo), "--report-dir", str(config.report_dir),
+               "--drift-json", str(config.drift_json_path), "--drift-report", str(config.drift_report_path)]
+    if config.aws_endpoint_url:
+        command += ["--aws-endpoint-url", config.aws_endpoint_url]
+    if workers:
+        command += ["-n", str(workers)]
+    command += extra or []
+    log.debug("running %s", " ".join(command))
+    return subprocess.run(command, cwd=SOURCE_ROOT, env=dict(os.environ), check=False).returncode
+
+
+def check_outcome(config: HarnessConfig, scenario: Scenario) -> tuple[ScenarioOutcome, dict[str, Any]]:
+    """Compare the run's drift.json with the scenario's expected findings."""
+    document = read_document(config.drift_json_path)
+    return compare_outcome(scenario, document["findings"], document["errors"]), document

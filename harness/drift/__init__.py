@@ -1,0 +1,1 @@
+"""Drift analysis: compare Terraform state with live AWS, findings, suppressions."""

@@ -1,0 +1,89 @@
+"""Drift simulation scenarios: a repo to provision, out-of-band mutations, and the exact findings expected."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness.errors import HarnessError
+
+_FINDING_KEYS = ("instance", "address", "kind", "path")
+
+
+class ScenarioError(HarnessError):
+    """A scenario file that cannot be used."""
+
+
+@dataclass(frozen=True)
+class Mutation:
+    op: str
+    instance: str
+    address: str
+    params: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    repo: Path
+    mutations: tuple[Mutation, ...]
+    expected: frozenset[tuple[str, str, str, str]]   # (instance, address, kind, path)
+    source: Path
+
+
+def load_scenario(path: Path) -> Scenario:
+    """Read a scenario file; the repo path is relative to the file."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ScenarioError(f"cannot read scenario: {exc}", where=path) from None
+    if not isinstance(data, Mapping) or "repo" not in data:
+        raise ScenarioError("a scenario is a mapping with at least `repo`", where=path,
+                            hint="see fixtures/scenarios/README.md for the format")
+    mutations = []
+    for index, entry in enumerate(data.get("mutations") or ()):
+        try:
+            target = entry["target"]
+            params = {k: v for k, v in entry.items() if k not in ("op", "target")}
+            mutations.append(Mutation(entry["op"], target["instance"], target["address"], params))
+        except (KeyError, TypeError):
+            raise ScenarioError(f"mutation #{index + 1} needs `op` and `target: {{instance, address}}`",
+                                where=path) from None
+    expected = set()
+    for index, entry in enumerate(data.get("expected") or ()):
+        if not isinstance(entry, Mapping) or any(k not in entry for k in ("instance", "address", "kind")):
+            raise ScenarioError(f"expected finding #{index + 1} needs instance, address and kind", where=path)
+        expected.add(finding_key(entry))
+    return Scenario(name=str(data.get("name", path.stem)), description=str(data.get("description", "")),
+                    repo=(path.parent / data["repo"]).resolve(), mutations=tuple(mutations),
+                    expected=frozenset(expected), source=path)
+
+
+def finding_key(finding: Mapping[str, Any]) -> tuple[str, str, str, str]:
+    """What identifies a finding in a scenario: instance (or '' for unmanaged), address, kind, path."""
+    return tuple(str(finding.get(k) or "") for k in _FINDING_KEYS)  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class ScenarioOutcome:
+    missing: tuple[tuple[str, ...], ...]      # expected but not found
+    unexpected: tuple[tuple[str, ...], ...]   # found but not expected
+    errors: tuple[str, ...]                   # evaluation errors (a scenario with errors never matches)
+
+    @property
+    def matched(self) -> bool:
+        return not (self.missing or self.unexpected or self.errors)
+
+
+def compare_outcome(scenario: Scenario, findings: Iterable[Mapping[str, Any]],
+                    errors: Iterable[Mapping[str, Any]]) -> ScenarioOutcome:
+    """Exact comparison of a run's findings with the scenario's expectation."""
+    found = {finding_key(f) for f in findings}
+    return ScenarioOutcome(missing=tuple(sorted(scenario.expected - found)),
+                           unexpected=tuple(sorted(found - scenario.expected)),
+                           errors=tuple(f"{e.get('instance')}: {e.get('message')}" for e in errors))

@@ -1,0 +1,33 @@
+"""Run-level counts from per-instance results, as `drift.json` reports them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from harness.drift.findings import EvaluationError, Finding, InstanceResult
+
+
+def summarise(results: Iterable[InstanceResult], *, instances: int, extra_errors: Iterable[EvaluationError] = (),
+              unmanaged: Iterable[Finding] = (), api_calls: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Counts of resources (managed resource instances), except `suppressed` (findings) and `errors`.
+
+    `changed` counts resources with at least one unsuppressed changed attribute; `missing` and
+    `unmanaged` count unsuppressed findings of those kinds (one per resource).
+    """
+    results = list(results)
+    findings = [f for r in results for f in r.findings] + list(unmanaged)
+    changed = {(f.instance, f.address) for f in findings if f.kind == "changed" and not f.suppressed}
+    errors = [e for r in results for e in r.errors] + list(extra_errors)
+    return {
+        "instances": instances,
+        "resources": sum(r.resources for r in results),
+        "checked": sum(r.checked for r in results),
+        "unchecked": sum(r.unchecked for r in results),
+        "changed": len(changed),
+        "missing": sum(1 for f in findings if f.kind == "missing" and not f.suppressed),
+        "unmanaged": sum(1 for f in findings if f.kind == "unmanaged" and not f.suppressed),
+        "suppressed": sum(1 for f in findings if f.suppressed),
+        "errors": len(errors),
+        "api_calls": dict(api_calls or {"total": 0, "by_operation": {}, "retried": 0, "throttled": 0}),
+    }

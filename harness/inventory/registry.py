@@ -1,0 +1,15 @@
+"""Every supported resource type, by Terraform type name."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from harness.inventory.spec import ResourceType
+from harness.inventory.types import ec2, s3
+
+RESOURCE_TYPES: Mapping[str, ResourceType] = {t.type: t for module in (s3, ec2) for t in module.TYPES}
+
+
+def supported_types() -> frozenset[str]:
+    """Terraform types that have a live reader (others are reported as unchecked)."""
+    return frozenset(RESOURCE_TYPES)

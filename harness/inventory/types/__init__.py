@@ -1,0 +1,1 @@
+"""Live resource type declarations, one module per AWS service."""

@@ -1,0 +1,85 @@
+"""The stackharness pytest plugin (registered through the `pytest11` entry point).
+
+Thin hooks over the library: options, one item per component instance, fixtures, results
+transported on reports, and the controller writing drift.json and the HTML report at the end.
+In runs that use no stackharness fixture the plugin does nothing.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.log import install_redaction
+from harness.plugin.collector import RunCollector, utc_now
+from harness.plugin.fixtures import (  # noqa: F401  (fixtures are found by pytest through this module)
+    aws,
+    component,
+    drift_result,
+    harness,
+    harness_config,
+    stack_set,
+    tf_state,
+)
+from harness.plugin.options import add_options
+from harness.plugin.session import harness_session
+from harness.plugin.transport import attach
+
+
+def is_controller(config: pytest.Config) -> bool:
+    """True in the process that writes reports: the xdist controller, or the only process."""
+    return not hasattr(config, "workerinput")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    if is_controller(config):
+        config.pluginmanager.register(ControllerReports(config), "stackharness-controller")
+    # Every log line pytest captures or prints goes through the run's redaction filter.
+    logging_plugin = config.pluginmanager.get_plugin("logging-plugin")
+    if logging_plugin is not None:
+        handlers = [getattr(logging_plugin, name, None) for name in
+                    ("caplog_handler", "report_handler", "log_file_handler", "log_cli_handler")]
+        install_redaction([h for h in handlers if h is not None], harness_session(config).redactor)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "component" not in metafunc.fixturenames:
+        return
+    params = harness_session(metafunc.config).parameters()
+    metafunc.parametrize("component", params, ids=[p.id for p in params], indirect=True)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
+    report = yield
+    attach(item, report)
+    return report
+
+
+class ControllerReports:
+    """Registered only in the controller: gathers every report and writes the run's reports at the end."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.collector = RunCollector()
+        self.written: list[str] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.collector.add(report)
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self.collector.empty:
+            return
+        from harness.plugin.reporting import write_run_reports
+
+        self.written = write_run_reports(harness_session(self.config), self.collector, finished=utc_now())
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if self.written:
+            terminalreporter.write_sep("-", "stackharness")
+            for line in self.written:
+                terminalreporter.write_line(line)

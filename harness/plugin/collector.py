@@ -1,0 +1,94 @@
+"""Controller side: gather every item's facts and outcome, then write drift.json and the HTML report."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from harness.drift.findings import EvaluationError, InstanceResult
+from harness.plugin.transport import payload
+
+log = logging.getLogger(__name__)
+
+
+def utc_now() -> str:
+    """The current time as ISO 8601 UTC with seconds."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class ItemRecord:
+    """What the controller knows about one item after its reports arrived."""
+
+    instance: str
+    suite: str
+    facts: dict[str, Any] = field(default_factory=dict)
+    outcome: str = "passed"                # passed | failed | error | skipped
+    message: str = ""
+
+
+@dataclass
+class RunCollector:
+    """Accumulates item records from reports (in-process or from xdist workers)."""
+
+    started: str = field(default_factory=utc_now)
+    items: dict[str, ItemRecord] = field(default_factory=dict)
+    workers: set[str] = field(default_factory=set)
+
+    def add(self, report: pytest.TestReport) -> None:
+        data = payload(report)
+        if data is None:
+            return
+        record = self.items.setdefault(report.nodeid, ItemRecord(data["instance"], data["suite"]))
+        record.facts.update(data.get("facts") or {})
+        node = getattr(report, "node", None)
+        if node is not None:
+            self.workers.add(str(getattr(getattr(node, "gateway", None), "id", node)))
+        outcome = _outcome(report)
+        if outcome != "passed" and record.outcome in ("passed", "skipped"):
+            record.outcome, record.message = outcome, _message(report)
+
+    @property
+    def empty(self) -> bool:
+        return not self.items
+
+    def drift_records(self) -> list[ItemRecord]:
+        """Records of drift-suite items (those that use the `drift_result` fixture)."""
+        return [r for r in self.items.values() if r.suite == "test_drift"]
+
+    def drift_results(self) -> tuple[list[InstanceResult], list[EvaluationError]]:
+        """Instance results, and errors for drift items that produced no result (never counted clean)."""
+        results, errors = [], []
+        for record in sorted(self.drift_records(), key=lambda r: r.instance):
+            if "drift" in record.facts:
+                results.append(InstanceResult.from_json(record.facts["drift"]))
+                if record.outcome == "error":
+                    continue  # its evaluation errors are inside the result
+            elif record.outcome in ("error", "failed"):
+                errors.append(EvaluationError(record.instance, record.message or "could not be evaluated"))
+            elif record.outcome == "skipped":
+                errors.append(EvaluationError(record.instance, f"not checked: {record.message}"))
+        return results, errors
+
+
+def _outcome(report: pytest.TestReport) -> str:
+    if report.skipped:
+        return "skipped"
+    if report.failed:
+        return "failed" if report.when == "call" else "error"
+    return "passed"
+
+
+def _message(report: pytest.TestReport) -> str:
+    """A one-paragraph reason: the skip reason or the exception's message."""
+    longrepr = report.longrepr
+    if report.skipped and isinstance(longrepr, tuple):
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    crash = getattr(longrepr, "reprcrash", None)
+    if crash is not None:
+        return str(crash.message)
+    return str(longrepr or "").strip().splitlines()[-1] if longrepr else ""

@@ -1,0 +1,81 @@
+"""Fixtures suites use: `component` (one item per instance), `tf_state`, `drift_result`, and the shared parts."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.aws.session import SessionPool
+from harness.config import HarnessConfig
+from harness.drift.check import check_instance
+from harness.drift.findings import InstanceResult
+from harness.errors import HarnessError, StackError
+from harness.inventory.registry import RESOURCE_TYPES
+from harness.plugin.session import HarnessSession, UnresolvedItem, harness_session
+from harness.plugin.transport import record_fact
+from harness.stacks.model import ComponentInstance, StackSet
+from harness.state.model import TerraformState
+
+
+class EvaluationFailed(Exception):
+    """Raised in a fixture when an instance could not be evaluated: pytest reports an error, never a pass."""
+
+
+@pytest.fixture(scope="session")
+def harness(request: pytest.FixtureRequest) -> HarnessSession:
+    """The process's shared harness state (config, stack set, AWS pool, caches)."""
+    return harness_session(request.config)
+
+
+@pytest.fixture(scope="session")
+def harness_config(harness: HarnessSession) -> HarnessConfig:
+    """The resolved HarnessConfig of this run."""
+    return harness.config
+
+
+@pytest.fixture(scope="session")
+def stack_set(harness: HarnessSession) -> StackSet:
+    """Every resolved instance of the repository under test."""
+    return harness.stack_set
+
+
+@pytest.fixture(scope="session")
+def aws(harness: HarnessSession) -> SessionPool:
+    """The shared AWS session pool (clients per service and region)."""
+    return harness.pool
+
+
+@pytest.fixture
+def component(request: pytest.FixtureRequest) -> ComponentInstance:
+    """The component instance this item checks (`test_x[component@stack]`)."""
+    param = getattr(request, "param", None)
+    if param is None:
+        raise pytest.UsageError("the `component` fixture is parametrized by stackharness; "
+                                "it cannot be requested outside a parametrized suite function")
+    if isinstance(param, UnresolvedItem):
+        raise StackError(param.problem.message, where=param.problem.file, line=param.problem.line)
+    return param
+
+
+@pytest.fixture
+def tf_state(harness: HarnessSession, component: ComponentInstance) -> TerraformState:
+    """The parsed Terraform state of the instance (read once per worker, sensitive values registered)."""
+    return harness.state_of(component)
+
+
+@pytest.fixture
+def drift_result(request: pytest.FixtureRequest, harness: HarnessSession, component: ComponentInstance,
+                 tf_state: TerraformState) -> InstanceResult:
+    """The instance's drift check. Raises (an error item) when any part could not be evaluated."""
+    profile = harness.config.profile_for(component.environment_type)
+    region = component.region or harness.config.default_region
+    try:
+        result = check_instance(component, tf_state, harness.inventory, RESOURCE_TYPES, region=region,
+                                severity=profile.drift_severity)
+    except HarnessError as exc:
+        raise EvaluationFailed(f"{component.id}: {exc}") from None
+    record_fact(request.node, "drift", result.to_json())
+    if result.errors:
+        lines = [f"{e.address or component.id}: {e.message}" for e in result.errors]
+        raise EvaluationFailed(f"{component.id}: {len(lines)} resource(s) could not be evaluated:\n"
+                               + "\n".join(lines))
+    return result

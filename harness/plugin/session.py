@@ -1,0 +1,116 @@
+"""Per-process state of a pytest run: config, redactor, stack set, AWS pool and caches.
+
+Built lazily on first use, so the plugin costs nothing in runs that use no stackharness fixture
+(such as the harness's own tests). Held in `config.stash`; never a module global.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import pytest
+
+from harness.aws.session import SessionPool
+from harness.config import HarnessConfig, load_config
+from harness.errors import HarnessError
+from harness.inventory.engine import LiveInventory
+from harness.log import Redactor
+from harness.plugin.options import config_values, selection
+from harness.stacks.model import ComponentInstance, ResolutionProblem, StackSet
+from harness.state.model import TerraformState
+from harness.state.reader import read_state
+
+
+@dataclass(frozen=True)
+class UnresolvedItem:
+    """A parameter for something that could not be resolved; its item errors with the problem."""
+
+    id: str
+    problem: ResolutionProblem
+
+
+@dataclass
+class HarnessSession:
+    """Everything the fixtures share within one pytest process (controller or xdist worker)."""
+
+    pytest_config: pytest.Config
+    redactor: Redactor = field(default_factory=Redactor)
+    _states: dict[str, TerraformState | HarnessError] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @cached_property
+    def config(self) -> HarnessConfig:
+        try:
+            return load_config(config_values(self.pytest_config), cwd=self.pytest_config.invocation_params.dir)
+        except HarnessError as exc:
+            raise pytest.UsageError(f"stackharness: {exc}") from None
+
+    @cached_property
+    def selection(self) -> dict[str, list[str]]:
+        return selection(self.pytest_config)
+
+    @cached_property
+    def stack_set(self) -> StackSet:
+        from harness.stacks import load
+
+        try:
+            return load(self.config.stacks_repo, self.config)
+        except HarnessError as exc:
+            raise pytest.UsageError(f"stackharness: {exc}") from None
+
+    @cached_property
+    def pool(self) -> SessionPool:
+        return SessionPool(self.config)
+
+    @cached_property
+    def inventory(self) -> LiveInventory:
+        return LiveInventory(self.pool)
+
+    def parameters(self) -> list[ComponentInstance | UnresolvedItem]:
+        """One parameter per selected deployable instance (sorted by id), plus one per resolution error."""
+        chosen = self.stack_set.select(stacks=self.selection["stack"], components=self.selection["component"],
+                                       environment_types=self.selection["environment_type"])
+        params: list[Any] = list(chosen)
+        for problem in self.stack_set.errors:
+            params.append(UnresolvedItem(problem.instance or problem.stack_file or problem.file or "stacks",
+                                         problem))
+        return sorted(params, key=lambda p: p.id)
+
+    def state_of(self, instance: ComponentInstance) -> TerraformState:
+        """The instance's state, read once per process; a read error is cached and raised each time."""
+        with self._lock:
+            cached = self._states.get(instance.id)
+        if cached is None:
+            try:
+                cached = self._read_state(instance)
+            except HarnessError as exc:
+                cached = exc
+            with self._lock:
+                self._states[instance.id] = cached
+        if isinstance(cached, HarnessError):
+            raise cached
+        return cached
+
+    def _read_state(self, instance: ComponentInstance) -> TerraformState:
+        from harness.errors import StateError
+
+        if instance.backend_type != "s3" or not instance.state_bucket or not instance.state_key:
+            raise StateError(f"{instance.id}: backend {instance.backend_type or 'none'!r} is not an S3 backend "
+                             "with a bucket", where=instance.stack_file,
+                             hint="only the S3 backend is supported; set backend.s3.bucket")
+        region = instance.backend.get("region") or instance.region or self.config.default_region
+        s3 = self.pool.client("s3", region=region)
+        return read_state(s3, instance.state_bucket, instance.state_key, redactor=self.redactor)
+
+
+SESSION_KEY = pytest.StashKey[HarnessSession]()
+
+
+def harness_session(config: pytest.Config) -> HarnessSession:
+    """The process's HarnessSession (created on first use)."""
+    if SESSION_KEY not in config.stash:
+        config.stash[SESSION_KEY] = HarnessSession(config)
+    return config.stash[SESSION_KEY]

@@ -1,0 +1,88 @@
+"""Redaction: recognisable secrets, secret-named values and registered values never come out."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from harness.log import MASK, Redactor, is_secret_key, setup_logging
+
+SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEZ"
+SESSION_TOKEN = "FwoGZXIvYXdzEBYaDKQxTZ7dz0hZ3q5p2yKsAR8a2nCanaryCanaryCanary1234567890abcdef"
+PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAcanary\n-----END RSA PRIVATE KEY-----"
+
+
+def test_recognisable_secrets_are_masked():
+    text = f"key={SECRET_KEY} token {SESSION_TOKEN}\n{PEM}\nAKIAIOSFODNN7EXAMPLE"
+    out = Redactor().redact(text)
+    for secret in (SECRET_KEY, SESSION_TOKEN, "MIIEowIBAAKCAQEAcanary"):
+        assert secret not in out
+    assert "AKIAIOSFODNN7EXAMPLE" in out  # access key ids are identifiers
+
+
+def test_secret_named_values_are_masked_in_every_syntax():
+    text = 'password=hunter22 "db_password": "s3cr3t!" client_secret: abcd1234, api_token = "t0k3n"'
+    out = Redactor().redact(text)
+    for secret in ("hunter22", "s3cr3t!", "abcd1234", "t0k3n"):
+        assert secret not in out
+    assert out.count(MASK) == 4
+
+
+def test_identifiers_of_secrets_are_not_masked():
+    text = "secret_id: my-app/db SecretArn=arn:aws:secretsmanager:us-east-1:1:secret:x token_expires_at: 2026"
+    assert Redactor().redact(text) == text
+    assert not is_secret_key("SecretArn") and is_secret_key("SecretAccessKey")
+
+
+def test_hex_digests_survive():
+    digest = "3f786850e387550fdab836ed7e6dc881de23001b"
+    assert Redactor().redact(f"md5 {digest}") == f"md5 {digest}"
+
+
+def test_registered_values_are_masked_anywhere():
+    redactor = Redactor()
+    redactor.register({"value": "canary-value-1", "nested": ["canary-value-2"]})
+    out = redactor.redact("a canary-value-1 b xcanary-value-2y")
+    assert "canary-value" not in out
+
+
+def test_redact_obj_masks_secret_keys_and_values():
+    redactor = Redactor(["registered-canary"])
+    data = {"password": "p4ss", "name": "ok", "list": ["registered-canary"], "Tags": {"Token": "v4lue"}}
+    out = redactor.redact_obj(data)
+    assert out == {"password": MASK, "name": "ok", "list": [MASK], "Tags": {"Token": MASK}}
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=4, max_size=40))
+def test_any_registered_value_never_survives(secret):
+    redactor = Redactor([secret])
+    assert secret not in redactor.redact(f"before {secret} after")
+
+
+def test_log_handlers_redact_messages_arguments_and_tracebacks():
+    redactor = Redactor(["canary-registered-secret"])
+    stream = io.StringIO()
+    logger = setup_logging(redactor, verbose=1, stream=stream)
+    logger.info("value %s and password=%s", "canary-registered-secret", "hunter22")
+    try:
+        raise RuntimeError(f"boom {SECRET_KEY}")
+    except RuntimeError:
+        logger.exception("failed")
+    output = stream.getvalue()
+    assert "canary-registered-secret" not in output and "hunter22" not in output and SECRET_KEY not in output
+    assert "RuntimeError" in output
+
+
+def test_json_log_format_is_one_object_per_line_and_redacted():
+    redactor = Redactor(["canary-json-secret"])
+    stream = io.StringIO()
+    logger = setup_logging(redactor, log_format="json", stream=stream)
+    logger.warning("leak canary-json-secret")
+    entries = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert entries[-1]["level"] == "WARNING"
+    assert "canary-json-secret" not in entries[-1]["message"]
+    logging.getLogger().handlers.clear()
