@@ -1,0 +1,55 @@
+"""The CLI frame: help, version, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from harness import __version__
+from harness.cli import main
+
+
+def test_version_and_help(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert __version__ in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert exit_info.value.code == 0 and "demo" in out and "Exit codes" in out
+
+
+def test_no_command_prints_help_and_exits_2(capsys):
+    assert main([]) == 2
+    assert "usage" in capsys.readouterr().err
+
+
+def test_usage_errors_exit_2(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "--no-such-flag"])
+    assert exit_info.value.code == 2
+
+
+def test_config_error_is_one_line_without_traceback(tmp_path, monkeypatch, capsys):
+    (tmp_path / "stackharness.yaml").write_text("unknown_key: 1\n")
+    monkeypatch.chdir(tmp_path)
+    code = main(["demo", "--stacks-repo", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and "stackharness.yaml:1" in err and "unknown_key" in err
+    assert "Traceback" not in err
+
+
+def test_provision_only_requires_an_endpoint(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo", "--provision-only"]) == 2
+    assert "--aws-endpoint-url" in capsys.readouterr().err
+
+
+def test_console_script_is_installed():
+    result = subprocess.run([sys.executable, "-m", "harness.cli", "--version"], capture_output=True, text=True,
+                            check=False)
+    assert result.returncode == 0 and result.stdout.startswith("stackharness ")
