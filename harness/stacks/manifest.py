@@ -12,6 +12,7 @@ relative to the importing file, anything else to `stacks.base_path`; without an 
 
 from __future__ import annotations
 
+import difflib
 import glob
 import os
 import re
@@ -229,16 +230,16 @@ class ImportGraph:
         if not (context or path.name.endswith(_TEMPLATE_SUFFIXES)):
             return self.parser.parse(path)
 
-        def render_text(text: str) -> tuple[str, list[ParseIssue]]:
+        def render_text(text: str) -> tuple[str, list[ParseIssue], bool]:
             try:
                 rendered = render(text, context)
             except TemplateMissingKey as exc:
                 return text, [ParseIssue(f"import context has no value for {exc.path}; the file is "
-                                         "used as written", str(path), None, "warning")]
+                                         "used as written", str(path), None, "warning")], False
             if not rendered.supported:
                 return text, [ParseIssue("the file uses Go-template features beyond {{ .path }}; "
-                                         "it is used as written", str(path), None, "warning")]
-            return rendered.text, []
+                                         "it is used as written", str(path), None, "warning")], True
+            return rendered.text, [], False
 
         return self.parser.parse(path, render=render_text, context_key=_freeze(context))
 
@@ -246,8 +247,14 @@ class ImportGraph:
         parsed = self._parse(path, context)
         if parsed.error is not None:
             err = parsed.error
-            raise ManifestError(err.message, err.file, err.line, err.hint)
+            message, hint = err.message, err.hint
+            if parsed.template_unsupported:
+                message += (" (the file is a Go template using features beyond {{ .path }}, so its text was "
+                            "parsed unrendered)")
+                hint = "use --stacks-source atmos for this repository, or simplify the template"
+            raise ManifestError(message, err.file, err.line, hint)
         data = parsed.data or {}
+        _validate_sections(parsed)
         children = []
         for spec, line in self._import_specs(parsed):
             merged_context = merge_layers([spec.context, context]) if (spec.context or context) else {}
@@ -344,6 +351,38 @@ class ImportGraph:
             if raw in line:
                 return number
         return None
+
+
+# -- validation -----------------------------------------------------------------------------------
+
+_MAPPING_SECTIONS = ("vars", "settings", "env", "overrides", "terraform", "helmfile", "packer", "components",
+                     "dependencies", "hooks", "providers", "backend", "remote_state_backend")
+KNOWN_COMPONENT_TYPES = ("terraform", "helmfile", "packer", "ansible", "kubernetes", "helm")
+
+
+def _validate_sections(parsed: ParsedFile) -> None:
+    """Top-level sections of the wrong type make the manifest unusable (Atmos refuses them too)."""
+    data = parsed.data or {}
+    for key in _MAPPING_SECTIONS:
+        value = data.get(key)
+        if value is not None and not isinstance(value, dict):
+            raise ManifestError(f"{key}: must be a mapping, not a {type(value).__name__}", parsed.path,
+                                line_of_key(parsed.text, (key,)), hint=f"write {key}: as key: value pairs")
+    name = data.get("name")
+    if name is not None and not isinstance(name, str):
+        raise ManifestError("name: must be a string (the stack name)", parsed.path,
+                            line_of_key(parsed.text, ("name",)))
+    components = data.get("components") or {}
+    for kind, section in components.items():
+        if kind not in KNOWN_COMPONENT_TYPES:
+            close = difflib.get_close_matches(str(kind), KNOWN_COMPONENT_TYPES, n=1)
+            raise ManifestError(f"components.{kind}: unknown component type", parsed.path,
+                                line_of_key(parsed.text, ("components", kind)),
+                                hint=f"did you mean {close[0]!r}?" if close else
+                                f"use one of {', '.join(KNOWN_COMPONENT_TYPES)}")
+        if section is not None and not isinstance(section, dict):
+            raise ManifestError(f"components.{kind}: must be a mapping of component names", parsed.path,
+                                line_of_key(parsed.text, ("components", kind)))
 
 
 # -- overrides ------------------------------------------------------------------------------------

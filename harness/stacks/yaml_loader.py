@@ -82,6 +82,7 @@ class ParsedFile:
     warnings: tuple[ParseIssue, ...] = ()
     has_markers: bool = False          # contains !unset / !append (merges must strip them)
     has_templates: bool = False        # contains "{{" somewhere (sections may need rendering)
+    template_unsupported: bool = False  # a templated import whose template could not be rendered
     text: str = field(default="", repr=False)
 
 
@@ -208,10 +209,11 @@ class ManifestParser:
         text, issue = self._read(path)
         if text is None:
             return ParsedFile(path, None, issue)
+        unsupported = False
         if render is not None:
-            text, render_issues = render(text)
+            text, render_issues, unsupported = render(text)
         else:
-            render_issues = ()
+            render_issues = []
         loader = _StackLoader(text)
         loader.manifest = path
         loader.includer = self._include
@@ -224,10 +226,12 @@ class ManifestParser:
             what = exc.problem or exc.context or "invalid YAML"
             return ParsedFile(path, None, ParseIssue(f"invalid YAML: {what}", str(path),
                                                      mark.line + 1 if mark else None,
-                                                     hint="fix the YAML syntax"), text=text)
+                                                     hint="fix the YAML syntax"), text=text,
+                              template_unsupported=unsupported)
         except yaml.YAMLError as exc:
             return ParsedFile(path, None, ParseIssue(f"invalid YAML: {exc}", str(path),
-                                                     hint="fix the YAML syntax"), text=text)
+                                                     hint="fix the YAML syntax"), text=text,
+                              template_unsupported=unsupported)
         finally:
             loader.dispose()
         warnings = tuple(i for i in loader.issues if i.severity != "error")
