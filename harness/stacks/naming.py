@@ -112,6 +112,37 @@ def workspace(*, prefix: str, component: str, terraform_component: str, metadata
     return result.replace("/", "-")
 
 
+def spacelift_stack(settings: Mapping[str, Any], vars_: Mapping[str, Any], stack: str, component: str,
+                    terraform_component: str) -> str | None:
+    """Atmos's Spacelift stack name, when `settings.spacelift.workspace_enabled` is true."""
+    spacelift = settings.get("spacelift")
+    if not isinstance(spacelift, dict) or spacelift.get("workspace_enabled") is not True:
+        return None
+    pattern = spacelift.get("stack_name_pattern")
+    base = "" if terraform_component == component else terraform_component
+    if isinstance(pattern, str) and pattern:
+        name = replace_context_tokens(pattern, vars_, component, base)
+    else:
+        name = f"{stack}-{component}"
+    return name.replace("/", "-")
+
+
+def atlantis_project(settings: Mapping[str, Any], vars_: Mapping[str, Any], component: str,
+                     terraform_component: str, templates: Mapping[str, Any]) -> str | None:
+    """Atmos's Atlantis project name, from `settings.atlantis.project_template(_name)`."""
+    atlantis = settings.get("atlantis")
+    if not isinstance(atlantis, dict):
+        return None
+    template = atlantis.get("project_template")
+    if not isinstance(template, dict):
+        template = templates.get(atlantis.get("project_template_name"))  # type: ignore[arg-type]
+    name = template.get("name") if isinstance(template, dict) else None
+    if not isinstance(name, str) or not name:
+        return None
+    base = "" if terraform_component == component else terraform_component
+    return replace_context_tokens(name, vars_, component, base)
+
+
 def s3_workspace_key_prefix(backend: Mapping[str, Any], component: str, terraform_component: str,
                             metadata: Mapping[str, Any]) -> str:
     """Explicit `workspace_key_prefix` > `metadata.name` > the Terraform component, `/` -> `-`."""

@@ -28,8 +28,10 @@ from harness.stacks.manifest import Node, component_overrides
 from harness.stacks.merge import LIST_STRATEGIES, MergeTypeError, merge_layers, strip_markers
 from harness.stacks.naming import (
     NamingError,
+    atlantis_project,
     s3_state_key,
     s3_workspace_key_prefix,
+    spacelift_stack,
     stack_name,
     workspace,
 )
@@ -230,6 +232,8 @@ class ManifestResolver:
                               exc.hint) from None
         out["atmos_stack"] = stack
         out["stack"] = stack
+        if "spacelift" in settings or "atlantis" in settings:
+            self._integrations(out, settings, vars_, stack, name, folder)
 
         state_key = None
         if kind == "terraform":
@@ -246,6 +250,16 @@ class ManifestResolver:
         if root.has_templates and contains_template(out, self._template_memo):
             self._render(draft, issues)
         return draft
+
+    def _integrations(self, out: dict[str, Any], settings: Mapping[str, Any], vars_: Mapping[str, Any],
+                      stack: str, name: str, folder: str) -> None:
+        """The names Atmos adds for its Spacelift and Atlantis integrations (templates may use them)."""
+        spacelift = spacelift_stack(settings, vars_, stack, name, folder)
+        if spacelift:
+            out["spacelift_stack"] = spacelift
+        project = atlantis_project(settings, vars_, name, folder, self.atmos.atlantis_project_templates)
+        if project:
+            out["atlantis_project"] = project
 
     def _terraform(self, out: dict[str, Any], section: Mapping[str, Any], base: Any, globals_: _Globals,
                    name: str, folder: str, metadata: Mapping[str, Any], vars_: Mapping[str, Any],
