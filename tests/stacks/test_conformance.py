@@ -23,7 +23,8 @@ _ENV = "STACKHARNESS_CONFORMANCE_DIR"   # read at import: the session fixture cl
 
 
 def _find_conformance() -> Path | None:
-    candidates = [os.environ.get(_ENV), Path(__file__).resolve().parents[2].parent / "shared/conformance/atmos",
+    repo_root = Path(__file__).resolve().parents[2]
+    candidates = [os.environ.get(_ENV), repo_root.parent / "shared/conformance/atmos",
                   "/work/shared/conformance/atmos"]
     for candidate in candidates:
         if candidate and (Path(candidate) / "README.md").is_file():
@@ -34,7 +35,9 @@ def _find_conformance() -> Path | None:
 ROOT = _find_conformance()
 pytestmark = pytest.mark.skipif(ROOT is None, reason=f"Atmos conformance fixtures not found (set {_ENV}, "
                                 "or place them at ../shared/conformance/atmos)")
-FIELDS = ["vars", "settings", "env", "backend", "backend_type", "remote_state_backend", "remote_state_backend_type", "metadata", "inheritance", "component", "overrides", "providers", "workspace"]
+FIELDS = ("vars", "settings", "env", "backend", "backend_type", "remote_state_backend",
+          "remote_state_backend_type", "metadata", "inheritance", "component", "overrides", "providers",
+          "workspace")
 
 
 def scenario(name: str) -> Path:
@@ -207,7 +210,8 @@ def _dependents(stacks: StackSet, component: str, stack: str) -> list[dict[str, 
         if target in instance.dependencies:
             row = {"component": instance.component, "component_type": instance.component_type,
                    "component_path": instance.section["component_info"]["component_path"],
-                   "stack": instance.stack, "stack_slug": f"{instance.stack}-{instance.component}".replace("/", "-"),
+                   "stack": instance.stack,
+                   "stack_slug": f"{instance.stack}-{instance.component}".replace("/", "-"),
                    "stage": instance.vars.get("stage")}
             if "environment" in instance.vars:
                 row["environment"] = instance.vars["environment"]
@@ -222,7 +226,8 @@ def _dependents(stacks: StackSet, component: str, stack: str) -> list[dict[str, 
 def test_dependents_match_golden(loaded, case_file, scenario_name):
     stacks = stack_set(loaded, scenario_name)
     for case in golden(case_file)["cases"]:
-        keys = ("component", "component_type", "component_path", "stack", "stack_slug", "stage", "environment")
+        keys = ("component", "component_type", "component_path", "stack", "stack_slug", "stage",
+                "environment")
         want = sorted(({k: row[k] for k in keys if k in row} for row in case["expected"]),
                       key=lambda r: r["stack_slug"])
         assert _dependents(stacks, case["component"], case["stack"]) == want, case
