@@ -75,7 +75,7 @@ def provision(pool: SessionPool, stack_set: StackSet) -> Provisioned:
 def _dependency_order(stack_set: StackSet) -> list[ComponentInstance]:
     from harness.graph import DependencyGraph
 
-    graph = DependencyGraph.from_stack_set(stack_set)
+    graph = DependencyGraph.build(stack_set)
     return [stack_set.get(i) for i in graph.order()]  # type: ignore[misc]
 
 
