@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import networkx as nx
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -79,7 +81,7 @@ def test_unit_critical_path_spans_every_batch(dag):
     graph = DependencyGraph.from_edges(ids, edges)
     path = graph.critical_path()
     assert len(path) == len(graph.batches()) == graph.critical_path_length()
-    assert all((a, b) in set(edges) for a, b in zip(path, path[1:], strict=False))
+    assert all((a, b) in set(edges) for a, b in pairwise(path))
     priority = graph.priority()
     assert max(priority.values(), default=0) == graph.critical_path_length()
 
