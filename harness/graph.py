@@ -29,7 +29,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import networkx as nx
 
@@ -50,9 +50,8 @@ class GraphError(HarnessError):
     """A question the graph cannot answer: an unknown instance id, a bad edge or weight."""
 
 
-@dataclass(frozen=True)
-class GraphNode:
-    """What the graph keeps of an instance: enough to label, colour and group it."""
+class GraphNode(NamedTuple):
+    """What the graph keeps of an instance: enough to label, colour and group it (a tuple: cheap)."""
 
     id: str
     component: str
@@ -60,8 +59,8 @@ class GraphNode:
     environment_type: str | None = None
 
     @classmethod
-    def of(cls, instance: ComponentInstance) -> GraphNode:
-        return cls(instance.id, instance.component, instance.stack, instance.environment_type)
+    def of(cls, instance: ComponentInstance, instance_id: str | None = None) -> GraphNode:
+        return cls(instance_id or instance.id, instance.component, instance.stack, instance.environment_type)
 
     @classmethod
     def parse(cls, instance_id: str, environment_type: str | None = None) -> GraphNode:
@@ -144,8 +143,8 @@ class DependencyGraph:
                 raise GraphError(f"edge {source} -> {target} names {missing}, which is not a node")
             succ[source].add(target)
             pred[target].add(source)
-        self._succ = {n: tuple(sorted(s)) for n, s in succ.items()}
-        self._pred = {n: tuple(sorted(p)) for n, p in pred.items()}
+        self._succ = {n: _sorted(s) for n, s in succ.items()}
+        self._pred = {n: _sorted(p) for n, p in pred.items()}
         self.problems: tuple[DependencyProblem, ...] = tuple(
             sorted(problems, key=lambda p: (p.id, p.dependency or "", p.message)))
         self.limits = limits
@@ -184,7 +183,7 @@ class DependencyGraph:
                         node_id, f"{node_id} depends on {dependency}, which is not deployed "
                         f"({_why_not_deployed(instances[dependency])}); the dependency is ignored "
                         "for ordering", dependency, severity="warning"))
-        nodes = (GraphNode.of(instances[i]) for i in members)
+        nodes = (GraphNode.of(instances[i], i) for i in members)
         return cls(nodes, edges, problems, limits=limits)
 
     @classmethod
@@ -382,7 +381,14 @@ class DependencyGraph:
             result[node] = weight(node) + max((result[s] for s in self._succ[node]), default=0.0)
         return result
 
+    @cached_property
+    def _unit_longest_path(self) -> tuple[tuple[str, ...], float]:
+        return self._compute_longest_path(None)
+
     def _longest_path(self, weights: Mapping[str, float] | None) -> tuple[tuple[str, ...], float]:
+        return self._unit_longest_path if not weights else self._compute_longest_path(weights)
+
+    def _compute_longest_path(self, weights: Mapping[str, float] | None) -> tuple[tuple[str, ...], float]:
         weight = self._weights(weights)
         dist: dict[str, float] = {}
         via: dict[str, str | None] = {}
@@ -482,6 +488,10 @@ def _reach(start: Iterable[str], adjacency: Mapping[str, tuple[str, ...]]) -> tu
                 stack.append(nxt)
     seen.difference_update(starts)
     return tuple(sorted(seen))
+
+
+def _sorted(ids: set[str]) -> tuple[str, ...]:
+    return tuple(sorted(ids)) if len(ids) > 1 else tuple(ids)
 
 
 def _rotate(cycle: list[str]) -> tuple[str, ...]:

@@ -139,6 +139,8 @@ def affected_by_files(stackset: StackSet, files: Iterable[str | Path], *,
     for given in files:
         for candidate in _candidates(Path(given), repo):
             wanted[candidate] = str(given)
+    shown = {given: _display(given, repo) for given in wanted.values()}
+    normalised: dict[str, str] = {}      # sources repeat across instances: normalise each once
     reasons: dict[str, list[Reason]] = {}
     matched: set[str] = set()
     folders: dict[str, list[ComponentInstance]] = {}
@@ -146,9 +148,12 @@ def affected_by_files(stackset: StackSet, files: Iterable[str | Path], *,
         if not include(instance):
             continue
         for source in instance.sources:
-            given = wanted.get(os.path.normpath(source))
+            path = normalised.get(source)
+            if path is None:
+                path = normalised[source] = os.path.normpath(source)
+            given = wanted.get(path)
             if given is not None:
-                reasons.setdefault(instance.id, []).append(Reason("file", _display(given, repo)))
+                reasons.setdefault(instance.id, []).append(Reason("file", shown[given]))
                 matched.add(given)
         if instance.component_path:
             folders.setdefault(os.path.normpath(instance.component_path), []).append(instance)
@@ -158,7 +163,7 @@ def affected_by_files(stackset: StackSet, files: Iterable[str | Path], *,
             if path.startswith(prefix):
                 matched.add(given)
                 for instance in members:
-                    reasons.setdefault(instance.id, []).append(Reason("folder", _display(given, repo)))
+                    reasons.setdefault(instance.id, []).append(Reason("folder", shown[given]))
     unmatched = tuple(sorted({g for g in wanted.values()} - matched))
     return {k: sorted(set(v)) for k, v in reasons.items()}, unmatched
 
