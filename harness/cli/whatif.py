@@ -11,6 +11,7 @@ from typing import Any
 
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from harness.cli.common import EXIT_CLEAN, EXIT_FINDINGS, CommandContext, add_command, path_arg
@@ -108,7 +109,8 @@ def render_text(result: WhatIf, console: Console, rows: int = TEXT_ROWS) -> str:
     listed = 0
     for instance, reasons in result.affected.items():
         if listed < rows:
-            table.add_row(instance, "[bold yellow]changed[/]", "; ".join(map(str, reasons)), batch(instance))
+            table.add_row(escape(instance), "[bold yellow]changed[/]", escape("; ".join(map(str, reasons))),
+                          batch(instance))
         listed += 1
     affected = set(result.affected)
     for instance in result.dependents:
@@ -116,31 +118,40 @@ def render_text(result: WhatIf, console: Console, rows: int = TEXT_ROWS) -> str:
             via = sorted(affected.intersection(result.after.dependencies(instance, transitive=True)))
             why = "via " + ", ".join(via[:3]) + (f" +{len(via) - 3}" if len(via) > 3 else "")
             style = "magenta" if instance in moved else "cyan"
-            table.add_row(instance, f"[{style}]dependent[/]", why, batch(instance))
+            table.add_row(escape(instance), f"[{style}]dependent[/]", escape(why), batch(instance))
         listed += 1
     for move in result.moved:
         if move.id not in affected and move.id not in result.dependents:
             if listed < rows:
-                table.add_row(move.id, "[magenta]moved[/]", "", batch(move.id))
+                table.add_row(escape(move.id), "[magenta]moved[/]", "", batch(move.id))
             listed += 1
     if listed > rows:
         table.add_row(f"… {listed - rows} more", "", "", "")
 
     delta = result.critical_path_length_after - result.critical_path_length_before
-    summary = (f"**What if**: {len(result.affected)} affected, {len(result.dependents)} dependents, "
+    dependents = _count(len(result.dependents), "dependent")
+    summary = (f"**What if**: {len(result.affected)} affected, {dependents}, "
                f"{len(result.moved)} moved; critical path {_number(result.critical_path_length_before)} → "
                f"{_number(result.critical_path_length_after)} ({'+' if delta >= 0 else ''}{_number(delta)})")
     lines = [summary]
-    lines += [f"[bold red]new cycle[/]: {' -> '.join((*c, c[0]))}" for c in result.new_cycles]
-    lines += [f"[green]removed cycle[/]: {' -> '.join((*c, c[0]))}" for c in result.removed_cycles]
+    lines += [f"[bold red]new cycle[/]: {escape(' -> '.join((*c, c[0])))}" for c in result.new_cycles]
+    lines += [f"[green]removed cycle[/]: {escape(' -> '.join((*c, c[0])))}" for c in result.removed_cycles]
     with console.capture() as captured:
         for line in lines:
             console.print(line, highlight=False, soft_wrap=True)
+        console.print()
         if listed:
             console.print(table)
         else:
             console.print("No instance is affected.")
-    return captured.get()
+    # The Markdown box pads with blank rows and trailing spaces; a pasted table reads better without.
+    lines = [line.rstrip() for line in captured.get().splitlines()]
+    kept = [line for n, line in enumerate(lines) if line or (n and lines[n - 1])]
+    return "\n".join(kept).strip("\n") + "\n"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _number(value: float) -> str:
