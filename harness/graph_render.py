@@ -270,5 +270,6 @@ def to_html(graph: DependencyGraph, *, title: str = "Dependency graph", highligh
     fragment = html_fragment(graph, highlight=highlight, collapse_above=collapse_above)
     return _template_environment().get_template("graph_page.html.j2").render(
         title=title, fragment=jinja2.utils.markupsafe.Markup(fragment),
-        cycles=graph.cycles, cycle_count=graph.cycle_count, capped=graph.cycle_count_capped,
+        cycles=[" -> ".join((*c, c[0])) for c in graph.cycles], cycle_count=graph.cycle_count,
+        capped=graph.cycle_count_capped,
         errors=[(p.id, p.message) for p in graph.problems if p.severity == "error"])
