@@ -6,13 +6,16 @@ import argparse
 import json
 import logging
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 from harness.cli.common import EXIT_CLEAN, EXIT_FINDINGS, CommandContext, add_command, path_arg
+from harness.errors import UsageError
 from harness.graph import DependencyGraph
 from harness.graph_render import COLLAPSE_ABOVE, FORMATS, render
 from harness.stacks.model import ResolutionProblem, StackSet
+from harness.whatif import checkout_ref
 
 log = logging.getLogger("harness.cli.graph")
 
@@ -40,9 +43,39 @@ def load_stacks(ctx: CommandContext) -> StackSet:
     return load(ctx.config.stacks_repo, ctx.config)
 
 
-def problem_entries(stackset: StackSet) -> list[dict[str, str]]:
+def load_base(ctx: CommandContext, stack: ExitStack, base_dir: Path | None,
+              ref: str | None) -> StackSet | None:
+    """The stack set to compare against (`--base-dir DIR` or `--ref REF`), or None without either.
+
+    A ref is extracted into a temporary folder that lives as long as `stack`: comparing component
+    folders reads their files.
+    """
+    from harness.stacks import load
+
+    if base_dir:
+        folder = Path(base_dir).resolve()
+        if not folder.is_dir():
+            raise UsageError(f"--base-dir {base_dir} is not a folder",
+                             hint="give the root of the other copy of the stacks repository")
+    elif ref:
+        folder = stack.enter_context(checkout_ref(ctx.config.stacks_repo, ref))
+    else:
+        return None
+    return load(folder, ctx.config.with_overrides(stacks_repo=folder))
+
+
+def resolution_errors(stackset: StackSet, graph: DependencyGraph) -> tuple[ResolutionProblem, ...]:
+    """Resolution errors not already in the graph's dependency errors (the loader reports both)."""
+    def known(problem: ResolutionProblem) -> bool:
+        messages = graph.errors.get(problem.instance or "", ())
+        return any(message in problem.message for message in messages)
+
+    return tuple(p for p in stackset.errors if not known(p))
+
+
+def problem_entries(problems: tuple[ResolutionProblem, ...]) -> list[dict[str, str]]:
     """Resolution errors in the graph JSON's `errors` form (id: the instance, else the manifest)."""
-    return [{"id": p.instance or p.stack_file or p.file or "", "message": str(p)} for p in stackset.errors]
+    return [{"id": p.instance or p.stack_file or p.file or "", "message": str(p)} for p in problems]
 
 
 def report_problems(graph: DependencyGraph, resolution: tuple[ResolutionProblem, ...]) -> None:
@@ -68,9 +101,10 @@ def run(ctx: CommandContext) -> int:
     if args.instances:
         graph = graph.subgraph(graph.closure(args.instances, args.include_dependencies,
                                              args.include_dependents))
+    resolution = resolution_errors(stackset, graph)
     if args.format == "json":
         payload = graph.to_dict()
-        payload["errors"].extend(problem_entries(stackset))
+        payload["errors"].extend(problem_entries(resolution))
         text = json.dumps(payload, indent=2) + "\n"
     else:
         text = render(graph, args.format, title=args.title, collapse_above=args.collapse_above)
@@ -82,6 +116,6 @@ def run(ctx: CommandContext) -> int:
               file=sys.stderr)
     else:
         ctx.write(text)
-    report_problems(graph, stackset.errors)
-    failed = graph.has_cycles or graph.errors or stackset.errors
+    report_problems(graph, resolution)
+    failed = graph.has_cycles or graph.errors or resolution
     return EXIT_FINDINGS if failed else EXIT_CLEAN

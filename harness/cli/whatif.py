@@ -15,11 +15,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from harness.cli.common import EXIT_CLEAN, EXIT_FINDINGS, CommandContext, add_command, path_arg
-from harness.cli.graph import load_stacks
+from harness.cli.graph import load_base, load_stacks
 from harness.errors import UsageError
 from harness.graph import DependencyGraph
-from harness.stacks.model import StackSet
-from harness.whatif import ChangeSet, WhatIf, checkout_ref, parse_dependency_change, what_if
+from harness.whatif import ChangeSet, WhatIf, parse_dependency_change, what_if
 
 TEXT_ROWS = 40   # the table stays short enough to paste into a pull request
 
@@ -45,27 +44,6 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", "-o", type=path_arg, metavar="FILE", help="write here instead of stdout")
 
 
-def load_base(ctx: CommandContext, stack: ExitStack) -> StackSet | None:
-    """The stack set to compare against (`--base-dir` or `--ref`), or None.
-
-    A ref is extracted into a temporary folder that lives as long as `stack`, because comparing
-    component folders reads their files.
-    """
-    from harness.stacks import load
-
-    args = ctx.args
-    if args.base_dir:
-        folder = Path(args.base_dir).resolve()
-        if not folder.is_dir():
-            raise UsageError(f"--base-dir {args.base_dir} is not a folder",
-                             hint="give the root of the other copy of the stacks repository")
-    elif args.ref:
-        folder = stack.enter_context(checkout_ref(ctx.config.stacks_repo, args.ref))
-    else:
-        return None
-    return load(folder, ctx.config.with_overrides(stacks_repo=folder))
-
-
 def run(ctx: CommandContext) -> int:
     args = ctx.args
     changes = ChangeSet(
@@ -79,7 +57,7 @@ def run(ctx: CommandContext) -> int:
                          "--add-dep or --remove-dep")
     current = load_stacks(ctx)
     with ExitStack() as stack:
-        base = load_base(ctx, stack)
+        base = load_base(ctx, stack, args.base_dir, args.ref)
         result = what_if(current, changes, base=base, graph=DependencyGraph.build(current))
     for given in result.unmatched_files:
         print(f"stackharness: warning: {given} is used by no instance (no manifest imports it and no "
