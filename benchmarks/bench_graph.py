@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from harness.graph import DependencyGraph
+from harness.graph_render import to_html
 from harness.stacks.model import ComponentInstance, StackSet
 from harness.whatif import ChangeSet, what_if
 
@@ -87,6 +88,12 @@ def main() -> None:
                    lambda: what_if(stackset, changed, graph=graph), target=1.0)
     print(f"  {len(result.affected):,} affected, {len(result.dependents):,} dependents")
     timed("what-if on one changed catalog file (graph included)", lambda: what_if(stackset, changed))
+    html = timed("HTML picture (collapsed to one box per stack)", lambda: to_html(graph))
+    print(f"  {len(html) / 1e6:.1f} MB")
+    first_stacks = {_stack(number) for number in range(5)}
+    small = graph.subgraph([n for n in graph.nodes if n.partition("@")[2] in first_stacks])
+    html = timed(f"HTML picture ({len(small):,} instances, not collapsed)", lambda: to_html(small))
+    print(f"  {len(html) / 1e6:.1f} MB")
     hypothetical = ChangeSet(add_dependencies=(("comp150@t0-ue1-s0", "comp001@t0-ue1-s0"),))
     result = timed("what-if with one hypothetical edge (graph rebuilt)",
                    lambda: what_if(stackset, hypothetical, graph=graph))

@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import networkx as nx
@@ -348,10 +349,10 @@ class DependencyGraph:
         """The batch number of an instance; None when it is blocked by a cycle."""
         return self._batch.get(self._require(instance))
 
-    @property
+    @cached_property
     def batch_numbers(self) -> Mapping[str, int]:
-        """Batch number per non-blocked id."""
-        return dict(self._batch)
+        """Batch number per non-blocked id (read-only)."""
+        return MappingProxyType(self._batch)
 
     def parallelism(self) -> tuple[int, ...]:
         """How many instances each batch can run at once (its size, capped by `limits`)."""

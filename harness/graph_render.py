@@ -179,14 +179,16 @@ def _instance_layout(graph: DependencyGraph, highlight: set[str]) -> dict[str, A
 def _stack_layout(graph: DependencyGraph, highlight: set[str]) -> dict[str, Any]:
     """One box per stack in the column of its earliest batch; edges between stacks."""
     members: dict[str, list[str]] = defaultdict(list)
-    for node in graph.node_infos():
+    info = {node.id: node for node in graph.node_infos()}
+    for node in info.values():
         members[node.stack].append(node.id)
     blocked_column = len(graph.batches())
+    batch_of = graph.batch_numbers
     column_of = {}
     for stack, ids in members.items():
-        batches = [b for b in (graph.batch_numbers.get(i) for i in ids) if b is not None]
+        batches = [b for b in (batch_of.get(i) for i in ids) if b is not None]
         column_of[stack] = min(batches) if batches else blocked_column
-    stack_of = {n.id: n.stack for n in graph.node_infos()}
+    stack_of = {n.id: n.stack for n in info.values()}
     edges = sorted({(stack_of[s], stack_of[t]) for s, t in graph.edges if stack_of[s] != stack_of[t]})
     preds: dict[str, list[str]] = defaultdict(list)
     for s, t in edges:
@@ -202,13 +204,13 @@ def _stack_layout(graph: DependencyGraph, highlight: set[str]) -> dict[str, Any]
     for number, column in enumerate(_order_columns(columns, preds, {s: (s,) for s in members})):
         for row, stack in enumerate(column):
             ids = members[stack]
-            env_type = Counter(graph.node(i).environment_type for i in ids).most_common(1)[0][0]
+            env_type = Counter(info[i].environment_type for i in ids).most_common(1)[0][0]
             blocked = sum(1 for i in ids if i in graph.blocked)
             boxes.append(_Box(stack, f"{stack} ({len(ids)})", number, row, environment_colour(env_type),
                               blocked > 0, any(i in highlight for i in ids),
                               f"stack {stack} · {len(ids)} instances"
                               + (f" · {blocked} blocked by a cycle" if blocked else "")))
-    listing = {s: [[i, graph.batch_numbers.get(i)] for i in ids] for s, ids in members.items()}
+    listing = {s: [[i, batch_of.get(i)] for i in ids] for s, ids in members.items()}
     return {"boxes": boxes, "edges": edges, "members": listing, "headers": headers}
 
 
