@@ -378,8 +378,9 @@ class DependencyGraph:
         """
         weight = self._weights(weights)
         result: dict[str, float] = {}
-        for node in reversed(self._order):
-            result[node] = weight(node) + max((result[s] for s in self._succ[node]), default=0.0)
+        for node in reversed(self._order):   # blocked dependents are never dispatched: not counted
+            result[node] = weight(node) + max((result[s] for s in self._succ[node] if s in result),
+                                              default=0.0)
         return result
 
     @cached_property

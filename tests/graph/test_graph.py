@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
+import sys
 
 import pytest
 
@@ -215,6 +217,14 @@ def test_cycle_beside_a_healthy_part_leaves_the_healthy_part_ordered():
     assert data["cycles"] == [["x@ops", "y@ops"]]
 
 
+def test_priority_and_critical_path_ignore_the_blocked_part():
+    # a -> x, x <-> y: a still runs, its blocked dependents add nothing.
+    graph = DependencyGraph.from_edges(["a@s", "x@s", "y@s"],
+                                       [("a@s", "x@s"), ("x@s", "y@s"), ("y@s", "x@s")])
+    assert graph.priority() == {"a@s": 1.0}
+    assert graph.critical_path() == ("a@s",)
+
+
 def test_cycle_listing_is_bounded_but_counted():
     ids = [f"n{i}@s" for i in range(6)]
     complete = [(a, b) for a in ids for b in ids if a != b]
@@ -261,3 +271,25 @@ def test_json_contract_shape(platform):
     assert data["batches"][0] == ["dns@prod", "kms@dev", "vpc@dev"]
     assert data["critical_path"] == ["vpc@dev", "subnet@dev", "eks@dev", "app@dev"]
     json.dumps(data)
+
+
+_DETERMINISM_SCRIPT = """
+import json, random
+from harness.graph import DependencyGraph
+rng = random.Random(3)
+ids = [f"c{i}@s{i % 4}" for i in range(60)]
+edges = {(rng.choice(ids), rng.choice(ids)) for _ in range(120)}
+graph = DependencyGraph.from_edges(ids, edges)
+print(json.dumps([graph.to_dict(), graph.order(), graph.connected_components(), sorted(graph.blocked),
+                  graph.cycle_count, graph.priority()], sort_keys=True))
+"""
+
+
+def test_answers_do_not_depend_on_hash_randomisation():
+    outputs = {
+        subprocess.run([sys.executable, "-c", _DETERMINISM_SCRIPT], capture_output=True, text=True,
+                       check=True, env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"}).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(outputs) == 1
+    assert json.loads(outputs.pop())[0]["cycles"], "the sample graph is meant to have cycles"

@@ -100,6 +100,8 @@ def test_blocked_is_exactly_cycles_and_their_downstream(spec):
         expected |= nx.descendants(reference, node)
     assert graph.blocked == expected
     assert set(graph.order()) == set(ids) - expected
+    assert set(graph.priority()) == set(graph.order())
+    assert not set(graph.critical_path()) & expected
     for cycle in graph.cycles:
         assert cycle[0] == min(cycle)
         assert all(reference.has_edge(a, b) for a, b in zip(cycle, cycle[1:] + cycle[:1], strict=True))

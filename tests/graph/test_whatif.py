@@ -210,3 +210,17 @@ def test_checkout_ref_errors_name_the_ref(tmp_path):
     outside.mkdir()
     with pytest.raises(GitRefError, match="not inside a git repository"), checkout_ref(outside, "main"):
         pass
+
+
+def test_text_table_is_coloured_on_a_terminal_only(repo):
+    from rich.console import Console
+
+    from harness.cli.whatif import render_text
+
+    result = what_if(stackset(*platform(repo), repo=str(repo)), ChangeSet(instances=("vpc@dev",)))
+    plain = render_text(result, Console(no_color=True, width=120))
+    coloured = render_text(result, Console(force_terminal=True, color_system="standard", width=120))
+    assert "\x1b[" not in plain and "\x1b[" in coloured
+    assert "| vpc@dev    | changed   | changed" in plain
+    assert "| subnet@dev | dependent | via vpc@dev" in plain
+    assert plain.startswith("**What if**: 1 affected, 2 dependents, 0 moved; critical path 3 → 3 (+0)")
