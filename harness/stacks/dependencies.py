@@ -35,8 +35,12 @@ class Resolved:
     errors: tuple[str, ...]
 
 
+_NONE = Resolved((), ())
+
+
 def _context(vars_: Mapping[str, Any]) -> tuple[Any, ...]:
-    return tuple(vars_.get(f) for f in CONTEXT_FIELDS)
+    get = vars_.get
+    return get("namespace"), get("tenant"), get("environment"), get("stage")
 
 
 class DependencyIndex:
@@ -51,12 +55,14 @@ class DependencyIndex:
             self.by_context.setdefault((c.component, *_context(c.vars)), []).append(iid)
 
     def resolve(self, dependent: Candidate, section: Mapping[str, Any]) -> Resolved:
+        settings = section.get("settings") or {}
+        if "depends_on" not in settings and "dependencies" not in section:
+            return _NONE
         ids: list[str] = []
         errors: list[str] = []
-        settings = section.get("settings") or {}
-        depends_on = settings.get("depends_on") if isinstance(settings, Mapping) else None
+        depends_on = settings.get("depends_on") if isinstance(settings, dict) else None
         if depends_on is not None:
-            if isinstance(depends_on, Mapping):
+            if isinstance(depends_on, dict):
                 entries: Sequence[tuple[Any, Any]] = list(depends_on.items())
             elif isinstance(depends_on, list):
                 entries = list(enumerate(depends_on, start=1))
@@ -66,7 +72,7 @@ class DependencyIndex:
             for key, entry in entries:
                 self._depends_on(dependent, key, entry, ids, errors)
         deps = section.get("dependencies") or {}
-        components = deps.get("components") if isinstance(deps, Mapping) else None
+        components = deps.get("components") if isinstance(deps, dict) else None
         if components is not None:
             if not isinstance(components, list):
                 errors.append("dependencies.components must be a list of {component, stack?} entries")
@@ -80,9 +86,9 @@ class DependencyIndex:
     def _depends_on(self, dependent: Candidate, key: Any, entry: Any, ids: list[str],
                     errors: list[str]) -> None:
         where = f"settings.depends_on.{key}"
-        if isinstance(entry, Mapping) and "component" not in entry and ("file" in entry or "folder" in entry):
+        if isinstance(entry, dict) and "component" not in entry and ("file" in entry or "folder" in entry):
             return  # a dependency on a file or folder (used by `describe affected`), not on an instance
-        if not isinstance(entry, Mapping) or not isinstance(entry.get("component"), str):
+        if not isinstance(entry, dict) or not isinstance(entry.get("component"), str):
             errors.append(f"{where} must be a mapping with a component name")
             return
         component = entry["component"]
@@ -105,7 +111,7 @@ class DependencyIndex:
     def _dependency(self, dependent: Candidate, index: int, entry: Any, ids: list[str],
                     errors: list[str]) -> None:
         where = f"dependencies.components[{index}]"
-        if not isinstance(entry, Mapping):
+        if not isinstance(entry, dict):
             errors.append(f"{where} must be a mapping with a component name")
             return
         component = entry.get("component") or entry.get("name")

@@ -42,7 +42,7 @@ def _str(value: Any) -> str | None:
 
 def harness_settings(settings: Mapping[str, Any]) -> Mapping[str, Any]:
     value = settings.get("stackharness")
-    return value if isinstance(value, Mapping) else {}
+    return value if isinstance(value, dict) else {}
 
 
 def locate(section: Mapping[str, Any], default_region: str | None) -> Location:
@@ -51,10 +51,10 @@ def locate(section: Mapping[str, Any], default_region: str | None) -> Location:
     ours = harness_settings(section.get("settings") or {})
     vars_ = section.get("vars") or {}
     providers = section.get("providers") or {}
-    aws = providers.get("aws") if isinstance(providers, Mapping) else None
+    aws = providers.get("aws") if isinstance(providers, dict) else None
     backend = section.get("backend") or {}
     region = (_str(ours.get("region")) or _str(vars_.get("region"))
-              or (_str(aws.get("region")) if isinstance(aws, Mapping) else None)
+              or (_str(aws.get("region")) if isinstance(aws, dict) else None)
               or _str(backend.get("region")) or default_region)
     return Location(region, _str(ours.get("account_id")), _str(ours.get("role_arn")))
 

@@ -55,7 +55,7 @@ EMPTY_BASE = BaseConfig({}, {}, {}, (), None)
 def _as_mapping(value: Any, what: str, key_path: tuple[str, ...]) -> Mapping[str, Any]:
     if value is None:
         return {}
-    if not isinstance(value, Mapping):
+    if not isinstance(value, dict):
         raise InheritanceError(f"{what} must be a mapping", key_path)
     return value
 
@@ -91,6 +91,14 @@ class InheritanceResolver:
         self.strategy = strategy
         self.inherit_metadata = inherit_metadata
         self._memo: dict[tuple[int, ...], tuple[BaseConfig, tuple[Any, ...]]] = {}
+        self._folders: dict[tuple[Path, str], bool] = {}
+
+    def _is_folder(self, root: Path, name: str) -> bool:
+        key = (root, name)
+        found = self._folders.get(key)
+        if found is None:
+            found = self._folders[key] = (root / name).is_dir()
+        return found
 
     def plan(self, kind: str, name: str, section: Mapping[str, Any], components: Mapping[str, Any],
              folder_root: Path | None) -> list[tuple[str, Mapping[str, Any]]]:
@@ -108,7 +116,7 @@ class InheritanceResolver:
             raw = components.get(base)
             if raw is None:
                 if via == "component":
-                    if folder_root is not None and not (folder_root / base).is_dir():
+                    if folder_root is not None and not self._is_folder(folder_root, base):
                         raise InheritanceError(
                             f"component {component!r} names {base!r} with `component:`, but {base!r} is "
                             f"neither a component of this stack nor a folder under {folder_root}",
@@ -119,7 +127,7 @@ class InheritanceResolver:
                     f"component {component!r} inherits from {base!r} (metadata.inherits), but {base!r} is "
                     "not defined in this stack", ("components", kind, component, "metadata", "inherits"),
                     hint=f"define {base!r} in the stack or one of its imports, or remove it from inherits")
-            if not isinstance(raw, Mapping):
+            if not isinstance(raw, dict):
                 raise InheritanceError(f"components.{kind}.{base} must be a mapping",
                                        ("components", kind, base))
             visiting.append(base)
@@ -156,7 +164,7 @@ class InheritanceResolver:
             layers = []
             for base, raw in steps:
                 value = raw.get(section)
-                if value is not None and not isinstance(value, Mapping):
+                if value is not None and not isinstance(value, dict):
                     raise InheritanceError(f"components.*.{base}.{section} must be a mapping",
                                            ("components", "*", base, section))
                 layers.append(value)
@@ -168,7 +176,7 @@ class InheritanceResolver:
             layers = []
             for _, raw in steps:
                 meta = raw.get("metadata")
-                if isinstance(meta, Mapping) and meta:
+                if isinstance(meta, dict) and meta:
                     layers.append({k: v for k, v in meta.items() if k not in ("inherits", "type")})
             metadata = merge_layers(layers, self.strategy)
         scalars: dict[str, str] = {}
@@ -189,14 +197,14 @@ def terraform_folder(name: str, section: Mapping[str, Any], components: Mapping[
     current_name, current = name, section
     while True:
         metadata = current.get("metadata")
-        folder = metadata.get("component") if isinstance(metadata, Mapping) else None
+        folder = metadata.get("component") if isinstance(metadata, dict) else None
         if isinstance(folder, str) and folder:
             return folder
         base = legacy_base(current, current_name, kind)
         if base is None or base == current_name:
             return current_name
         target = components.get(base)
-        if not isinstance(target, Mapping) or base in seen:
+        if not isinstance(target, dict) or base in seen:
             return base
         seen.add(base)
         current_name, current = base, target

@@ -8,6 +8,7 @@ inheritance or name cannot be resolved, a dependency that does not exist, each b
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -49,7 +50,16 @@ def load(repo: str | Path, config: HarnessConfig | None = None) -> StackSet:
         raise StackError(f"no stack manifests under {atmos.stacks_base_path} match stacks.included_paths "
                          f"{list(atmos.included_paths)}", where=atmos.path,
                          hint="check stacks.base_path, included_paths and excluded_paths in atmos.yaml")
-    return _NativeLoad(atmos, config).run(files)
+    # Parsed manifests are acyclic trees; pausing the cyclic garbage collector while building millions
+    # of small dicts saves its repeated scans of the growing heap (about a third of the run time on
+    # large repositories). Reference counting still frees everything as usual.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _NativeLoad(atmos, config).run(files)
+    finally:
+        if paused:
+            gc.enable()
 
 
 class _NativeLoad:
@@ -128,32 +138,37 @@ class _NativeLoad:
 
     # -- across manifests ------------------------------------------------------------------------
     def _drop_duplicates(self, drafts: list[Draft]) -> list[Draft]:
-        by_id: dict[str, list[Draft]] = {}
+        """The same instance from two manifests is an error for both, unless both resolve identically."""
+        first: dict[str, Draft] = {}
+        groups: dict[str, list[Draft]] = {}
         for draft in drafts:
-            by_id.setdefault(instance_id(draft.component, draft.stack), []).append(draft)
-        kept: list[Draft] = []
-        for iid, group in by_id.items():
-            if len(group) == 1:
-                kept.append(group[0])
-                continue
+            iid = instance_id(draft.component, draft.stack)
+            seen = first.setdefault(iid, draft)
+            if seen is not draft:
+                groups.setdefault(iid, [seen]).append(draft)
+        if not groups:
+            return drafts
+        for iid, group in groups.items():
+            del first[iid]
             manifests = sorted({d.stack_file for d in group})
-            if len(manifests) > 1:
+            if len(manifests) > 1 and not _same_sections(group):
                 for draft in group:
                     others = ", ".join(m for m in manifests if m != draft.stack_file)
                     self.problems.append(ResolutionProblem(
                         f"duplicate stack name {draft.stack!r}: manifests {draft.stack_file} and {others} "
-                        f"both define {iid} — give the manifests distinct stack names (name:, or the vars "
-                        "used by name_template/name_pattern)", file=str(draft.manifest), instance=iid,
-                        stack_file=draft.stack_file))
+                        f"both define {iid} differently — give the manifests distinct stack names (name:, "
+                        "or the vars used by name_template/name_pattern)", file=str(draft.manifest),
+                        instance=iid, stack_file=draft.stack_file))
                 continue
             kinds = [d.kind for d in group]
             winner = group[kinds.index("terraform")] if "terraform" in kinds else group[0]
-            kept.append(winner)
-            self.problems.append(ResolutionProblem(
-                f"{iid} is defined as {' and '.join(kinds)} components; the instance id refers to the "
-                f"{winner.kind} one", file=str(winner.manifest), instance=iid, stack_file=winner.stack_file,
-                severity="warning"))
-        return kept
+            first[iid] = winner
+            if len(set(kinds)) > 1:
+                self.problems.append(ResolutionProblem(
+                    f"{iid} is defined as {' and '.join(kinds)} components; the instance id refers to the "
+                    f"{winner.kind} one", file=str(winner.manifest), instance=iid,
+                    stack_file=winner.stack_file, severity="warning"))
+        return list(first.values())
 
     def _instances(self, drafts: list[Draft]) -> list[ComponentInstance]:
         index = DependencyIndex(Candidate(d.component, d.stack, d.section.get("vars") or {}) for d in drafts)
@@ -182,6 +197,16 @@ class _NativeLoad:
                                             account_id=where.account_id, role_arn=where.role_arn,
                                             imports=tuple(sorted(draft.imports))))
         return instances
+
+
+_MANIFEST_KEYS = ("atmos_manifest", "atmos_stack_file")
+
+
+def _same_sections(group: list[Draft]) -> bool:
+    def comparable(draft: Draft) -> tuple[str, dict[str, Any]]:
+        return draft.kind, {k: v for k, v in draft.section.items() if k not in _MANIFEST_KEYS}
+    reference = comparable(group[0])
+    return all(comparable(d) == reference for d in group[1:])
 
 
 def _deployable(draft: Draft) -> bool:

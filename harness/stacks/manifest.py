@@ -163,7 +163,7 @@ class Node:
     children: tuple[Node, ...]
     config: dict[str, Any]                    # the merged closure (read-only)
     import_keys: frozenset[str]               # every import, transitively
-    files: tuple[Path, ...]                   # every file of the closure, merge order, unique
+    files: tuple[str, ...]                    # every file of the closure (absolute), merge order, unique
     has_markers: bool
     has_templates: bool
     has_overrides: bool
@@ -180,11 +180,11 @@ class Node:
 def _has_overrides(data: Mapping[str, Any]) -> bool:
     if data.get("overrides"):
         return True
-    return any(isinstance(data.get(t), Mapping) and data[t].get("overrides") for t in OVERRIDE_TYPES)
+    return any(isinstance(data.get(t), dict) and data[t].get("overrides") for t in OVERRIDE_TYPES)
 
 
 def _freeze(value: Any) -> Any:
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return tuple(sorted((str(k), _freeze(v)) for k, v in value.items()))
     if isinstance(value, list):
         return tuple(_freeze(v) for v in value)
@@ -262,14 +262,14 @@ class ImportGraph:
                                 line_of_key(parsed.text, exc.path) if exc.path else None,
                                 hint="make the value a list, or unset it first with !unset") from None
         import_keys: set[str] = set()
-        files: dict[Path, None] = {}
+        files: dict[str, None] = {}
         warnings: dict[ParseIssue, None] = {}
         for child in children:
             import_keys.add(import_key(self.atmos, child.path))
             import_keys.update(child.import_keys)
             files.update(dict.fromkeys(child.files))
             warnings.update(dict.fromkeys(child.warnings))
-        files[path] = None
+        files[str(path)] = None
         warnings.update(dict.fromkeys(parsed.warnings))
         return Node(
             path=path, key=stack_key(self.atmos, path), data=data, children=tuple(children), config=config,
@@ -293,9 +293,9 @@ class ImportGraph:
             line = None
             if isinstance(entry, str) and entry:
                 spec = ImportSpec(entry)
-            elif isinstance(entry, Mapping) and isinstance(entry.get("path"), str) and entry["path"]:
+            elif isinstance(entry, dict) and isinstance(entry.get("path"), str) and entry["path"]:
                 context = entry.get("context") or {}
-                if not isinstance(context, Mapping):
+                if not isinstance(context, dict):
                     raise ManifestError(f"import #{index + 1}: context must be a mapping", parsed.path,
                                         line_of_key(parsed.text, ("import",)))
                 spec = ImportSpec(entry["path"], context, bool(entry.get("skip_if_missing", False)))
@@ -351,8 +351,8 @@ class ImportGraph:
 def _overrides_of(data: Mapping[str, Any], kind: str) -> Mapping[str, Any]:
     own = data.get("overrides")
     section = data.get(kind)
-    typed = section.get("overrides") if isinstance(section, Mapping) else None
-    layers = [x for x in (own, typed) if isinstance(x, Mapping) and x]
+    typed = section.get("overrides") if isinstance(section, dict) else None
+    layers = [x for x in (own, typed) if isinstance(x, dict) and x]
     return merge_layers(layers) if layers else {}
 
 
@@ -377,13 +377,13 @@ def component_overrides(root: Node, kind: str, strategy: str) -> dict[str, Any]:
             imports = merge_layers([imports, child_imports, child_inline], strategy)
         final = merge_layers([imports, inline], strategy)
         components = node.data.get("components")
-        typed = components.get(kind) if isinstance(components, Mapping) else None
-        if isinstance(typed, Mapping):
+        typed = components.get(kind) if isinstance(components, dict) else None
+        if isinstance(typed, dict):
             for name, section in typed.items():
-                if not isinstance(section, Mapping):
+                if not isinstance(section, dict):
                     continue
                 own = final or section.get("overrides")
-                if isinstance(own, Mapping) and own:
+                if isinstance(own, dict) and own:
                     per_component.setdefault(name, []).append(own)
         return inline, imports
 

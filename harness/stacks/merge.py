@@ -50,11 +50,16 @@ def merge_layers(layers: Iterable[Mapping[str, Any] | None], strategy: str = REP
     Returns one of the layers itself when only one is non-empty (read-only result).
     """
     acc: Any = None
-    owned: set[int] = set()
+    owned: set[int] | None = None
     for layer in layers:
         if not layer:
             continue
-        acc = layer if acc is None else _merge_into(acc, layer, strategy, owned, ())
+        if acc is None:
+            acc = layer
+            continue
+        if owned is None:
+            owned = set()
+        acc = _merge_into(acc, layer, strategy, owned, ())
     return {} if acc is None else acc
 
 

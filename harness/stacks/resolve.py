@@ -36,6 +36,8 @@ from harness.stacks.naming import (
 from harness.stacks.templates import SectionRenderer, contains_template
 
 _EMPTY: Mapping[str, Any] = {}
+_OWN_SECTIONS = ("vars", "settings", "env", "providers", "hooks", "backend", "remote_state_backend",
+                 "dependencies", "overrides", "metadata")
 
 
 @dataclass
@@ -65,14 +67,14 @@ class Draft:
     terraform_component: str
     component_path: str                   # absolute folder
     state_key: str | None
-    files: tuple[Path, ...]
+    files: tuple[str, ...]
     imports: frozenset[str]
     unsupported_templates: list[str] = field(default_factory=list)
     missing_templates: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else _EMPTY
+    return value if isinstance(value, dict) else _EMPTY
 
 
 class _Globals:
@@ -112,6 +114,7 @@ class ManifestResolver:
         self.atmos = atmos
         self.inheritance = InheritanceResolver(atmos.list_merge_strategy, atmos.inherit_metadata)
         self._template_memo: dict[int, tuple[bool, Any]] = {}
+        self._folders: dict[tuple[str, str, bool], str] = {}
 
     def resolve(self, root: Node) -> tuple[list[Draft], list[Issue]]:
         """Every component of every type defined in the manifest's closure."""
@@ -125,7 +128,7 @@ class ManifestResolver:
             typed_components = components.get(kind)
             if not typed_components:
                 continue
-            if not isinstance(typed_components, Mapping):
+            if not isinstance(typed_components, dict):
                 issues.append(Issue(f"components.{kind} must be a mapping of component names", "*", kind,
                                     ("components", kind)))
                 continue
@@ -157,78 +160,71 @@ class ManifestResolver:
     def _component(self, root: Node, kind: str, name: str, section: Any, all_components: Mapping[str, Any],
                    globals_: _Globals, overrides: Mapping[str, Any] | None, manifest_name: str | None,
                    issues: list[Issue]) -> Draft | None:
+        # Hot path (runs once per instance): plain dict lookups, no helper layers.
         atmos = self.atmos
         if section is None:
             section = _EMPTY
-        if not isinstance(section, Mapping):
+        elif type(section) is not dict:
             raise InheritanceError(f"components.{kind}.{name} must be a mapping", ("components", kind, name))
+        for key in _OWN_SECTIONS:
+            value = section.get(key)
+            if value is not None and type(value) is not dict:
+                raise InheritanceError(f"components.{kind}.{name}.{key} must be a mapping",
+                                       ("components", kind, name, key))
         own_metadata = section.get("metadata") or _EMPTY
-        if not isinstance(own_metadata, Mapping):
-            raise InheritanceError(f"components.{kind}.{name}.metadata must be a mapping",
-                                   ("components", kind, name, "metadata"))
-        folder_root = atmos.component_base_paths.get(kind)
-        steps = self.inheritance.plan(kind, name, section, all_components, folder_root)
+        steps = self.inheritance.plan(kind, name, section, all_components,
+                                      atmos.component_base_paths.get(kind))
         base = self.inheritance.resolve(steps)
-
+        base_sections = base.sections
         if overrides is None:
-            own_overrides = _mapping(section.get("overrides"))
+            own_overrides = section.get("overrides") or _EMPTY
         else:
             own_overrides = overrides.get(name) or _EMPTY
+        gsec = globals_.sections
 
         strategy = atmos.list_merge_strategy
-        for layer in (globals_.sections["settings"], base.sections.get("settings") or _EMPTY,
-                      _mapping(section.get("settings")), _mapping(own_overrides.get("settings"))):
-            value = layer.get("list_merge_strategy")
-            if isinstance(value, str) and value in LIST_STRATEGIES:
-                strategy = value
+        for layer in (gsec["settings"], base_sections.get("settings"), section.get("settings"),
+                      own_overrides.get("settings")):
+            if layer and "list_merge_strategy" in layer and layer["list_merge_strategy"] in LIST_STRATEGIES:
+                strategy = layer["list_merge_strategy"]
 
-        merged: dict[str, Any] = {}
-        for key in ("vars", "settings", "env"):
-            merged[key] = self._merge_section(key, globals_.sections[key], base, section, own_overrides,
-                                              strategy, kind, name)
-        if kind == "terraform":
-            for key in ("providers", "hooks"):
-                merged[key] = self._merge_section(key, globals_.sections[key], base, section, own_overrides,
-                                                  strategy, kind, name)
-        dependencies = merge_layers([globals_.sections["dependencies"], base.sections.get("dependencies"),
-                                     _mapping(section.get("dependencies"))], strategy)
+        def merged(key: str) -> Any:
+            return merge_layers((gsec[key], base_sections.get(key), section.get(key), own_overrides.get(key)),
+                                strategy)
 
-        if atmos.inherit_metadata and base.metadata:
-            metadata = merge_layers([base.metadata, own_metadata], strategy)
-        else:
-            metadata = own_metadata
+        vars_ = merged("vars")
+        settings = merged("settings")
         if atmos.integrations_github:
-            merged["settings"] = _with_github(merged["settings"], atmos.integrations_github, strategy)
-
+            settings = _with_github(settings, atmos.integrations_github, strategy)
+        metadata = (merge_layers((base.metadata, own_metadata), strategy)
+                    if base.metadata and atmos.inherit_metadata else own_metadata)
         folder = terraform_folder(name, section, all_components, kind)
         command = _last_non_empty(atmos.commands.get(kind, kind), globals_.scalars["command"],
                                   base.scalars.get("command"), section.get("command"),
                                   own_overrides.get("command"))
-
         out: dict[str, Any] = {
             "atmos_component": name,
             "atmos_manifest": root.key,
             "atmos_stack_file": root.key,
             "command": command,
             "component": folder,
-            "component_info": {
-                "component_path": component_path(atmos.component_base_paths_raw.get(kind, ""), folder),
-                "component_type": kind,
-            },
-            "env": merged["env"],
+            "component_info": {"component_path": self._folder_path(kind, folder, raw=True),
+                               "component_type": kind},
+            "env": merged("env"),
             "inheritance": list(base.inheritance),
             "metadata": metadata,
             "overrides": own_overrides,
-            "settings": merged["settings"],
-            "vars": merged["vars"],
+            "settings": settings,
+            "vars": vars_,
         }
+        dependencies = merge_layers((gsec["dependencies"], base_sections.get("dependencies"),
+                                     section.get("dependencies")), strategy)
         if dependencies:
             out["dependencies"] = dependencies
 
-        name_section = out
         try:
             stack = stack_name(manifest_name=manifest_name, name_template=atmos.name_template,
-                               name_pattern=atmos.name_pattern, stack_file=root.key, section=name_section)
+                               name_pattern=atmos.name_pattern, stack_file=root.key, section=out)
         except NamingError as exc:
             raise NamingError(f"cannot name the stack of component {name!r}: {exc.message}",
                               exc.hint) from None
@@ -237,59 +233,70 @@ class ManifestResolver:
 
         state_key = None
         if kind == "terraform":
-            backend_type = _last_non_empty(globals_.scalars["backend_type"], base.scalars.get("backend_type"),
-                                           section.get("backend_type"))
-            backend_all = merge_layers([globals_.sections["backend"], base.sections.get("backend"),
-                                        _mapping(section.get("backend"))], strategy)
-            backend = backend_all.get(backend_type) if backend_type else None
-            if backend is not None and not isinstance(backend, Mapping):
-                raise InheritanceError(f"backend.{backend_type} must be a mapping",
-                                       ("components", kind, name, "backend", backend_type))
-            backend = dict(backend or {})
-            if backend_type == "s3":
-                backend["workspace_key_prefix"] = s3_workspace_key_prefix(backend, name, folder, metadata)
-            elif backend_type == "gcs" and not backend.get("prefix"):
-                backend["prefix"] = s3_workspace_key_prefix({}, name, folder, metadata)
-            rsb_type = _last_non_empty(backend_type, globals_.scalars["remote_state_backend_type"],
-                                       base.scalars.get("remote_state_backend_type"),
-                                       section.get("remote_state_backend_type"))
-            rsb_all = merge_layers([globals_.sections["remote_state_backend"],
-                                    base.sections.get("remote_state_backend"),
-                                    _mapping(section.get("remote_state_backend"))], strategy)
-            rsb_merged = merge_layers([{backend_type: backend} if backend_type else {}, rsb_all], strategy)
-            rsb = rsb_merged.get(rsb_type) if rsb_type else None
-            out["backend_type"] = backend_type
-            out["backend"] = backend
-            out["remote_state_backend_type"] = rsb_type
-            out["remote_state_backend"] = dict(rsb) if isinstance(rsb, Mapping) else {}
-            out["providers"] = merged["providers"]
-            out["hooks"] = merged["hooks"]
-            workspaces = atmos.workspaces_enabled and backend_type != "http"
-            ws = workspace(prefix=stack, component=name, terraform_component=folder, metadata=metadata,
-                           vars_=merged["vars"], section=out, enabled=workspaces)
-            out["workspace"] = ws
-            if backend_type == "s3":
-                state_key = s3_state_key(backend, ws)
+            state_key = self._terraform(out, section, base, globals_, name, folder, metadata, vars_, stack,
+                                        strategy)
+            out["providers"] = merged("providers")
+            out["hooks"] = merged("hooks")
 
         if root.has_markers:
             out = strip_markers(out)
         draft = Draft(component=name, kind=kind, stack=stack, stack_file=root.key, manifest=root.path,
-                      section=out, terraform_component=folder,
-                      component_path=str((folder_root / folder).resolve()) if folder_root else folder,
+                      section=out, terraform_component=folder, component_path=self._folder_path(kind, folder),
                       state_key=state_key, files=root.files, imports=root.import_keys)
         if root.has_templates and contains_template(out, self._template_memo):
             self._render(draft, issues)
         return draft
 
-    def _merge_section(self, key: str, global_layer: Mapping[str, Any], base: Any, section: Mapping[str, Any],
-                       overrides: Mapping[str, Any], strategy: str, kind: str, name: str) -> Any:
-        own = section.get(key)
-        if own is not None and not isinstance(own, Mapping):
-            raise InheritanceError(f"components.{kind}.{name}.{key} must be a mapping",
-                                   ("components", kind, name, key))
-        over = overrides.get(key)
-        return merge_layers([global_layer, base.sections.get(key), own,
-                             over if isinstance(over, Mapping) else None], strategy)
+    def _terraform(self, out: dict[str, Any], section: Mapping[str, Any], base: Any, globals_: _Globals,
+                   name: str, folder: str, metadata: Mapping[str, Any], vars_: Mapping[str, Any],
+                   stack: str, strategy: str) -> str | None:
+        """Backend, remote state backend and workspace; returns the S3 state key (or None)."""
+        gsec, bsec, scalars = globals_.sections, base.sections, globals_.scalars
+        backend_type = _last_non_empty(scalars["backend_type"], base.scalars.get("backend_type"),
+                                       section.get("backend_type"))
+        backend_all = merge_layers((gsec["backend"], bsec.get("backend"), section.get("backend")), strategy)
+        backend = backend_all.get(backend_type) if backend_type else None
+        if backend is not None and type(backend) is not dict:
+            raise InheritanceError(f"backend.{backend_type} must be a mapping",
+                                   ("components", "terraform", name, "backend", backend_type))
+        backend = dict(backend) if backend else {}
+        if backend_type == "s3":
+            backend["workspace_key_prefix"] = s3_workspace_key_prefix(backend, name, folder, metadata)
+        elif backend_type == "gcs" and not backend.get("prefix"):
+            backend["prefix"] = s3_workspace_key_prefix({}, name, folder, metadata)
+        rsb_type = _last_non_empty(backend_type, scalars["remote_state_backend_type"],
+                                   base.scalars.get("remote_state_backend_type"),
+                                   section.get("remote_state_backend_type"))
+        rsb_all = merge_layers((gsec["remote_state_backend"], bsec.get("remote_state_backend"),
+                                section.get("remote_state_backend")), strategy)
+        if rsb_all:
+            whole = {backend_type: backend} if backend_type else None
+            with_backend = merge_layers((whole, rsb_all), strategy)
+            rsb = with_backend.get(rsb_type)
+        else:
+            rsb = backend if rsb_type == backend_type else None
+        out["backend_type"] = backend_type
+        out["backend"] = backend
+        out["remote_state_backend_type"] = rsb_type
+        out["remote_state_backend"] = dict(rsb) if type(rsb) is dict else {}
+        enabled = self.atmos.workspaces_enabled and backend_type != "http"
+        ws = workspace(prefix=stack, component=name, terraform_component=folder, metadata=metadata,
+                       vars_=vars_, section=out, enabled=enabled)
+        out["workspace"] = ws
+        return s3_state_key(backend, ws) if backend_type == "s3" else None
+
+    def _folder_path(self, kind: str, folder: str, raw: bool = False) -> str:
+        """The component folder: absolute, or as Atmos prints it (`raw`: a join of the base paths)."""
+        key = (kind, folder, raw)
+        path = self._folders.get(key)
+        if path is None:
+            if raw:
+                path = component_path(self.atmos.component_base_paths_raw.get(kind, ""), folder)
+            else:
+                root = self.atmos.component_base_paths.get(kind)
+                path = str((root / folder).resolve()) if root else folder
+            self._folders[key] = path
+        return path
 
     def _render(self, draft: Draft, issues: list[Issue]) -> None:
         renderer = SectionRenderer(draft.section)

@@ -45,7 +45,7 @@ def lookup(data: Any, dotted: str) -> Any:
     if dotted == ".":
         return value
     for part in dotted[1:].split("."):
-        if not isinstance(value, Mapping) or part not in value:
+        if not isinstance(value, dict) or part not in value:
             raise TemplateMissingKey(dotted)
         value = value[part]
     return value
@@ -59,7 +59,7 @@ def go_format(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
         return str(int(value)) if abs(value) < 1e21 else repr(value)
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         items = " ".join(f"{k}:{go_format(v)}" for k, v in sorted(value.items(), key=lambda kv: str(kv[0])))
         return f"map[{items}]"
     if isinstance(value, list | tuple):
