@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from harness.graph import DependencyGraph
 
@@ -271,7 +272,7 @@ def to_html(graph: DependencyGraph, *, title: str = "Dependency graph", highligh
     """A complete, self-contained HTML page (inline CSS, JS and SVG; no network when viewed)."""
     fragment = html_fragment(graph, highlight=highlight, collapse_above=collapse_above)
     return _template_environment().get_template("graph_page.html.j2").render(
-        title=title, fragment=jinja2.utils.markupsafe.Markup(fragment),
+        title=title, fragment=Markup(fragment),
         cycles=[" -> ".join((*c, c[0])) for c in graph.cycles], cycle_count=graph.cycle_count,
         capped=graph.cycle_count_capped,
         errors=[(p.id, p.message) for p in graph.problems if p.severity == "error"])
