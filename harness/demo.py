@@ -107,7 +107,7 @@ def run_drift_suite(config: HarnessConfig, *, workers: int = 0, extra: list[str]
     if not (SUITES / "test_drift.py").is_file():
         raise HarnessError("the suites folder is not available", where=SUITES,
                            hint="run the demo from a source checkout of stackharness")
-    command = [sys.executable, "-m", "pytest", str(SUITES / "test_drift.py"), "-q", "-p", "no:cacheprovider",
+    command = [sys.executable, "-m", "pytest", str(SUITES / "test_drift.py"), "-q", "--tb=no", "-p", "no:cacheprovider",
                "--stacks-repo", str(config.stacks_repo), "--report-dir", str(config.report_dir),
                "--drift-json", str(config.drift_json_path), "--drift-report", str(config.drift_report_path)]
     if config.aws_endpoint_url:

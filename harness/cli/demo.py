@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from contextlib import ExitStack
@@ -91,7 +92,7 @@ def _print_summary(ctx: CommandContext, document: dict) -> None:
 
 
 def _short(value: object, width: int = 40) -> str:
-    text = "—" if value is None else str(value)
+    text = "—" if value is None else value if isinstance(value, str) else json.dumps(value, sort_keys=True)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

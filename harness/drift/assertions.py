@@ -11,6 +11,10 @@ from harness.drift.findings import Finding, InstanceResult
 _WIDTH = 60
 
 
+class DriftFound(AssertionError):
+    """Unsuppressed drift of severity `fail`; pytest shows only its message (a table), no traceback."""
+
+
 class DriftWarning(UserWarning):
     """Unsuppressed drift in an environment whose profile says `drift_severity: warn`."""
 
@@ -30,6 +34,7 @@ def drift_table(findings: list[Finding]) -> str:
 
 def assert_no_drift(result: InstanceResult) -> None:
     """Fail on unsuppressed drift of severity `fail`; warn (and pass) on severity `warn`."""
+    __tracebackhide__ = True
     live = [f for f in result.findings if not f.suppressed]
     failing = [f for f in live if f.severity == "fail"]
     warning = [f for f in live if f.severity != "fail"]
@@ -37,7 +42,7 @@ def assert_no_drift(result: InstanceResult) -> None:
         warnings.warn(DriftWarning(f"{result.instance}: {len(warning)} drift finding(s) (severity warn)\n"
                                    + drift_table(warning)), stacklevel=2)
     if failing:
-        raise AssertionError(f"{result.instance}: {len(failing)} drift finding(s)\n{drift_table(failing)}")
+        raise DriftFound(f"{result.instance}: {len(failing)} drift finding(s)\n{drift_table(failing)}")
     if result.unchecked:
         warnings.warn(f"{result.instance}: {result.unchecked} resource(s) of unsupported types not checked: "
                       + ", ".join(sorted(result.unchecked_types)), stacklevel=2)

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import pytest
 
+from harness.drift.assertions import DriftFound
+from harness.errors import HarnessError
 from harness.log import install_redaction
 from harness.plugin.collector import RunCollector, utc_now
 from harness.plugin.fixtures import (  # noqa: F401  (fixtures are found by pytest through this module)
+    EvaluationFailed,
     aws,
     component,
     drift_result,
@@ -23,6 +26,8 @@ from harness.plugin.fixtures import (  # noqa: F401  (fixtures are found by pyte
 from harness.plugin.options import add_options
 from harness.plugin.session import harness_session
 from harness.plugin.transport import attach
+
+MESSAGE_ONLY = (DriftFound, EvaluationFailed, HarnessError)
 
 
 def is_controller(config: pytest.Config) -> bool:
@@ -57,6 +62,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
     report = yield
     attach(item, report)
+    if call.excinfo is not None and call.excinfo.errisinstance(MESSAGE_ONLY):
+        # Drift and could-not-evaluate are findings about infrastructure, not bugs in test code:
+        # the message (a table, or the reason) is the whole story.
+        report.longrepr = str(call.excinfo.value)
     return report
 
 

@@ -17,7 +17,10 @@ from harness.state.model import TerraformState
 
 
 class EvaluationFailed(Exception):
-    """Raised in a fixture when an instance could not be evaluated: pytest reports an error, never a pass."""
+    """Raised in a fixture when an instance could not be evaluated: pytest reports an error, never a pass.
+
+    Like drift failures, it is shown as its message alone (see `harness.plugin.transport.attach`).
+    """
 
 
 @pytest.fixture(scope="session")

@@ -178,10 +178,7 @@ class ManifestResolver:
                                       atmos.component_base_paths.get(kind))
         base = self.inheritance.resolve(steps)
         base_sections = base.sections
-        if overrides is None:
-            own_overrides = section.get("overrides") or _EMPTY
-        else:
-            own_overrides = overrides.get(name) or _EMPTY
+        own_overrides = section.get("overrides") or _EMPTY if overrides is None else overrides.get(name) or _EMPTY
         gsec = globals_.sections
 
         strategy = atmos.list_merge_strategy
