@@ -56,7 +56,8 @@ def resource(type_: str, name: str, *, provider: str = 'provider["registry.terra
                            "sensitive_attributes": []}]}
 
 
-def lock_info(*, lock_id: str = "11111111-2222-3333-4444-555555555555", created: datetime | str,
+def lock_info(*, lock_id: str = "11111111-2222-3333-4444-555555555555",
+              created: datetime | str = "2026-01-01T00:00:00Z",
               operation: str = "OperationTypeApply", who: str = "ci@runner", path: str = "") -> str:
     text = created if isinstance(created, str) else \
         created.astimezone(UTC).isoformat().replace("+00:00", "Z")
