@@ -12,6 +12,7 @@ no network. Only resources without a provider download work: `terraform_data` an
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -69,10 +70,27 @@ class TerraformProcess:
         return self.popen.wait(timeout=timeout)
 
     def kill(self) -> None:
-        """SIGKILL the whole process group: terraform and every local-exec it started."""
-        if self.popen.poll() is None:
-            os.killpg(self.popen.pid, signal.SIGKILL)
+        """SIGKILL the whole process group (terraform and every local-exec it started); wait until
+        none of them is running."""
+        if self.popen.poll() is None or live_members(self.popen.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, signal.SIGKILL)
         self.popen.wait(timeout=TIMEOUT)
+        wait_for(lambda: not live_members(self.popen.pid), timeout=30, what="the process group to die")
+
+
+def live_members(pgid: int) -> list[int]:
+    """Pids in a process group that are still running (zombies awaiting their reaper do not count)."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2:].split()    # after "pid (comm) ": state, ppid, pgrp, ...
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            pids.append(int(stat.parent.name))
+    return pids
 
 
 @dataclass
@@ -82,6 +100,7 @@ class TerraformDir:
     path: Path
     endpoint: str
     env: dict[str, str] = field(default_factory=dict)
+    processes: list[TerraformProcess] = field(default_factory=list)
 
     @classmethod
     def create(cls, path: Path, endpoint: str, *, bucket: str, key: str, main: str = "",
@@ -103,12 +122,16 @@ class TerraformDir:
     def write_main(self, main: str) -> None:
         (self.path / "main.tf").write_text(main)
 
-    def run(self, *args: str, timeout: float = TIMEOUT,
-            check: bool = True) -> subprocess.CompletedProcess[str]:
-        """Run `terraform ARGS -no-color` to completion; on `check`, a failure shows terraform's output."""
+    def run(self, *args: str, timeout: float = TIMEOUT, check: bool = True,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        """Run `terraform ARGS -no-color` to completion; on `check`, a failure shows terraform's output.
+
+        `env` adds variables for this run only (e.g. `TF_WORKSPACE`).
+        """
         assert TERRAFORM, "terraform is not on PATH"
-        result = subprocess.run([TERRAFORM, *args, "-no-color"], cwd=self.path, env=self.env,
-                                capture_output=True, text=True, timeout=timeout, check=False)
+        result = subprocess.run([TERRAFORM, *args, "-no-color"], cwd=self.path,
+                                env={**self.env, **(env or {})}, capture_output=True, text=True,
+                                timeout=timeout, check=False)
         if check and result.returncode != 0:
             raise AssertionError(f"terraform {' '.join(args)} exited {result.returncode}:\n"
                                  f"{result.stdout}\n{result.stderr}")
@@ -117,14 +140,23 @@ class TerraformDir:
     def init(self) -> None:
         self.run("init", "-input=false")
 
-    def start(self, *args: str, log_name: str = "terraform.log") -> TerraformProcess:
+    def start(self, *args: str, log_name: str = "terraform.log",
+              env: dict[str, str] | None = None) -> TerraformProcess:
         """Start `terraform ARGS -no-color` in the background, in a new process group."""
         assert TERRAFORM, "terraform is not on PATH"
         log = self.path / log_name
         with log.open("wb") as handle:
-            popen = subprocess.Popen([TERRAFORM, *args, "-no-color"], cwd=self.path, env=self.env,
+            popen = subprocess.Popen([TERRAFORM, *args, "-no-color"], cwd=self.path,
+                                     env={**self.env, **(env or {})},
                                      stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
-        return TerraformProcess(popen, log)
+        process = TerraformProcess(popen, log)
+        self.processes.append(process)
+        return process
+
+    def kill_all(self) -> None:
+        """Kill every background run still going (teardown: nothing outlives the test)."""
+        for process in self.processes:
+            process.kill()
 
     # -- resources that need no provider download ------------------------------------------
     @staticmethod
@@ -140,13 +172,33 @@ class TerraformDir:
     def gated_resource(name: str, gate: Path, started: Path, *, run: str = "1", max_wait_s: int = 300) -> str:
         """A resource whose `local-exec` touches `started`, then waits until `gate` exists.
 
+        A new `run` value replaces the resource, so its creation-time provisioner runs again.
+
         The wait is bounded (`max_wait_s`) so a forgotten gate never leaves a process behind for long.
         """
         ticks = max_wait_s * 10
         command = (f"touch '{started}'; i=0; while [ ! -f '{gate}' ] && [ $i -lt {ticks} ]; "
                    "do sleep 0.1; i=$((i+1)); done")
-        return (f'resource "terraform_data" "{name}" {{\n  input = {json.dumps(run)}\n'
+        return (f'resource "terraform_data" "{name}" {{\n  triggers_replace = {json.dumps(run)}\n'
                 f'  provisioner "local-exec" {{\n    command = {json.dumps(command)}\n  }}\n}}\n')
+
+
+@pytest.fixture
+def terraform_dirs(tmp_path: Path):
+    """A factory `make(name, endpoint, **backend) -> TerraformDir`; background runs die at teardown.
+
+    Import it into a conftest (`from tests.tf import terraform_dirs`) to use it.
+    """
+    made: list[TerraformDir] = []
+
+    def make(name: str, endpoint: str, **kwargs: object) -> TerraformDir:
+        directory = TerraformDir.create(tmp_path / name, endpoint, **kwargs)  # type: ignore[arg-type]
+        made.append(directory)
+        return directory
+
+    yield make
+    for directory in made:
+        directory.kill_all()
 
 
 def wait_for(condition, *, timeout: float = 60.0, interval: float = 0.1, what: str = "condition"):

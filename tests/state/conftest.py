@@ -10,6 +10,7 @@ import pytest
 from harness.aws.session import SessionPool
 from harness.config import EnvironmentProfile, HarnessConfig
 from tests.state.helpers import BUCKET, REGION, TABLE
+from tests.tf import terraform_dirs  # noqa: F401  (a fixture, for the Terraform interop tests)
 
 
 @dataclass
