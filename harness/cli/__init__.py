@@ -10,10 +10,11 @@ import sys
 from collections.abc import Sequence
 
 from harness import __version__
+from harness.cli import locks, state
 from harness.cli.common import EXIT_ERROR, add_common_options, run_handler
 
 # Each module contributes `register(subparsers, common)`; the order here is the order in --help.
-COMMAND_MODULES: tuple = ()
+COMMAND_MODULES: tuple = (locks, state)
 
 
 def build_parser() -> argparse.ArgumentParser:
