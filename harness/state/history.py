@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -51,24 +52,55 @@ def read_history(s3: Any, bucket: str, key: str, *, max_versions: int = 50) -> H
     return History(versioning, tuple(v for v in versions if v is not None), len(listed) > max_versions)
 
 
+# Terraform writes the header (version, terraform_version, serial, lineage) before outputs and
+# resources, so the first few KiB of each version are enough; a full read is the fallback.
+_HEAD_BYTES = 4096
+_SERIAL = re.compile(rb'"serial"\s*:\s*(\d+)')
+_LINEAGE = re.compile(rb'"lineage"\s*:\s*"([^"\\]*)"')
+_BODY_START = re.compile(rb'"(?:outputs|resources|check_results)"\s*:')
+
+
 def _header(s3: Any, bucket: str, key: str, entry: dict[str, Any]) -> StateVersion | None:
     version_id = entry.get("VersionId") or "null"
+    extra = {"VersionId": version_id} if version_id != "null" else {}
     try:
-        extra = {"VersionId": version_id} if version_id != "null" else {}
-        body = s3.get_object(Bucket=bucket, Key=key, **extra)["Body"].read()
+        head = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{_HEAD_BYTES - 1}",
+                             **extra)["Body"].read()
+        fields = _header_fields(head)
+        if fields is None:
+            whole = len(head) < _HEAD_BYTES or int(entry.get("Size") or 0) <= len(head)
+            body = head if whole else s3.get_object(Bucket=bucket, Key=key, **extra)["Body"].read()
+            fields = _full_header(body)
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "NoSuchVersion", "404"):
+        code = exc.response.get("Error", {}).get("Code")
+        if code in ("NoSuchKey", "NoSuchVersion", "404"):
             return None  # removed since the listing
-        raise
-    serial: int | None = None
-    lineage: str | None = None
+        if code != "InvalidRange":  # an empty object has no byte range: unreadable, like garbage
+            raise
+        fields = (None, None)
+    return StateVersion(version_id, entry.get("LastModified"), *fields)
+
+
+def _header_fields(head: bytes) -> tuple[int, str] | None:
+    """Serial and lineage when both appear before outputs/resources (Terraform's order), else None."""
+    end = _BODY_START.search(head)
+    if end is None or not head.lstrip().startswith(b"{"):
+        return None
+    head = head[: end.start()]
+    serial, lineage = _SERIAL.search(head), _LINEAGE.search(head)
+    if serial and lineage:
+        return int(serial.group(1)), lineage.group(1).decode("utf-8", "replace")
+    return None
+
+
+def _full_header(body: bytes) -> tuple[int | None, str | None]:
     try:
         raw = json.loads(body)
-        if isinstance(raw, dict) and isinstance(raw.get("serial"), int) and raw.get("lineage"):
-            serial, lineage = raw["serial"], str(raw["lineage"])
     except (UnicodeDecodeError, json.JSONDecodeError):
-        pass
-    return StateVersion(version_id, entry.get("LastModified"), serial, lineage)
+        return None, None
+    if isinstance(raw, dict) and isinstance(raw.get("serial"), int) and raw.get("lineage"):
+        return raw["serial"], str(raw["lineage"])
+    return None, None
 
 
 def serial_and_lineage(history: History) -> tuple[tuple[str, str], tuple[str, str]]:

@@ -149,19 +149,19 @@ def judge(lock: _Found, target: StateTarget | None, threshold: float, as_of: dat
         created = lock.last_modified.astimezone(UTC)
     if info is not None and created is None:
         problem = f"Created {info.created_text!r} is not an RFC 3339 time and there is no other age"
-    age = round((as_of - created).total_seconds(), 1) if created is not None and problem is None else None
+    age = round((as_of - created).total_seconds(), 1) if created is not None else None
     if problem is not None:
         verdict = MALFORMED
     elif target is None:
         verdict = ORPHANED
     else:
         verdict = STALE if age is not None and age >= threshold else HELD
+    # A lock whose JSON is fine but whose age is unknown still shows its ID (for a manual force-unlock).
     return LockRow(
         instance=target.instance if target else None, state_key=lock.state_key, lock_kind=lock.kind,
-        lock_id=info.id if info and problem is None else None,
-        operation=info.operation if info and problem is None else None,
-        who=info.who if info and problem is None else None,
-        created=created.isoformat().replace("+00:00", "Z") if created and problem is None else None,
+        lock_id=info.id if info else None, operation=info.operation if info else None,
+        who=info.who if info else None,
+        created=created.isoformat().replace("+00:00", "Z") if created else None,
         age_s=age, verdict=verdict, threshold_s=threshold, bucket=lock.bucket, region=lock.region,
         location=lock.location, table=lock.table, item_id=lock.item_id, object_key=lock.object_key,
         etag=lock.etag, info_raw=lock.body, info=info if problem is None else None, problem=problem,

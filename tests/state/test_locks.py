@@ -92,7 +92,9 @@ def test_malformed_locks_are_reported_not_judged(backend):
     for row in scan.rows:
         assert row.verdict == "malformed", row
         assert row.instance in {"a@dev", "b@dev", "c@dev"}
-        assert row.lock_id is None and row.age_s is None and row.problem
+        assert row.age_s is None and row.created is None and row.problem and row.info is None
+        # Unreadable JSON has no ID; readable JSON without an age keeps its ID for a manual unlock.
+        assert row.lock_id == ("11111111-2222-3333-4444-555555555555" if row.instance == "c@dev" else None)
 
 
 def test_lockfile_age_falls_back_to_last_modified(backend):

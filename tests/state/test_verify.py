@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
 import pytest
 
@@ -167,3 +168,20 @@ def test_an_unreadable_backend_is_a_failure_not_ok(backend):
     rows = _verify(backend, [nowhere])
     assert failed(rows)
     assert [r.check for r in rows if r.status == "fail"] == ["digest", "orphan"]
+
+
+def test_history_reads_large_and_unusually_ordered_states(backend):
+    """Headers come from the first 4 KiB when Terraform's order holds, else from the whole object."""
+    big = [resource("aws_s3_bucket", f"b{i}", attributes={"id": f"b{i}", "blob": "x" * 500})
+           for i in range(20)]
+    app, sorted_keys = make_instance("app", "dev"), make_instance("sorted", "dev")
+    for serial in (5, 4):
+        put_state(backend.s3, app, state_json(serial=serial, resources=big))
+        body = json.dumps({"version": 4, "terraform_version": "1.11.4", "serial": serial,
+                           "lineage": "l", "outputs": {}, "resources": big}, sort_keys=True).encode()
+        assert len(body) > 4096 and body.index(b'"serial"') > body.index(b'"resources"')
+        put_state(backend.s3, sorted_keys, body)
+    rows = _verify(backend, [app, sorted_keys])
+    for instance in ("app@dev", "sorted@dev"):
+        serial = _checks(rows, instance)["serial"]
+        assert serial[0] == "fail" and "serial 5 → 4" in serial[1], serial
