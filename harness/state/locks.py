@@ -88,7 +88,7 @@ class LockScan:
 
 
 @dataclass(frozen=True)
-class _Found:
+class FoundLock:
     """A raw lock as read from a backend, before it is judged."""
 
     kind: str
@@ -116,7 +116,7 @@ def discover_locks(instances: Iterable[ComponentInstance], clients: ClientSource
     as_of = as_of or datetime.now(UTC)
     index = by_state_object(targets)
     problems: list[BackendProblem] = []
-    found: list[_Found] = []
+    found: list[FoundLock] = []
     for region, table in sorted({(t.region, t.lock_table) for t in targets if t.lock_table}):
         found.extend(_guarded(_dynamodb_locks(clients.client("dynamodb", region=region), region, table),
                               f"dynamodb table {table} ({region})", problems))
@@ -135,7 +135,7 @@ def discover_locks(instances: Iterable[ComponentInstance], clients: ClientSource
     return LockScan(tuple(rows), tuple(problems))
 
 
-def judge(lock: _Found, target: StateTarget | None, threshold: float, as_of: datetime) -> LockRow:
+def judge(lock: FoundLock, target: StateTarget | None, threshold: float, as_of: datetime) -> LockRow:
     """Parse a found lock and give it its verdict (malformed > orphaned > stale/held)."""
     info: LockInfo | None = None
     problem = lock.problem
@@ -168,7 +168,7 @@ def judge(lock: _Found, target: StateTarget | None, threshold: float, as_of: dat
     )
 
 
-def _guarded(found: Iterator[_Found], location: str, problems: list[BackendProblem]) -> list[_Found]:
+def _guarded(found: Iterator[FoundLock], location: str, problems: list[BackendProblem]) -> list[FoundLock]:
     """Read a backend fully; an AWS error becomes a problem (the backend's locks are unknown)."""
     try:
         return list(found)
@@ -182,7 +182,7 @@ def _guarded(found: Iterator[_Found], location: str, problems: list[BackendProbl
     return []
 
 
-def _dynamodb_locks(dynamodb: Any, region: str, table: str) -> Iterator[_Found]:
+def _dynamodb_locks(dynamodb: Any, region: str, table: str) -> Iterator[FoundLock]:
     for page in dynamodb.get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
         for item in page.get("Items", []):
             item_id = item.get("LockID", {}).get("S")
@@ -195,12 +195,12 @@ def _dynamodb_locks(dynamodb: Any, region: str, table: str) -> Iterator[_Found]:
                 problem = "lock item has no Info attribute"
             elif "S" not in info:
                 problem = "lock item's Info is not a string attribute"
-            yield _Found(kind=DYNAMODB, region=region, bucket=bucket, state_key=state_key,
+            yield FoundLock(kind=DYNAMODB, region=region, bucket=bucket, state_key=state_key,
                          location=f"dynamodb://{table}/{item_id}", body=(info or {}).get("S", ""),
                          problem=problem, table=table, item_id=item_id)
 
 
-def _lockfiles(s3: Any, region: str, bucket: str) -> Iterator[_Found]:
+def _lockfiles(s3: Any, region: str, bucket: str) -> Iterator[FoundLock]:
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
         for entry in page.get("Contents", []):
             key = entry["Key"]
@@ -218,6 +218,6 @@ def _lockfiles(s3: Any, region: str, bucket: str) -> Iterator[_Found]:
             except UnicodeDecodeError:
                 body, problem = raw.decode("utf-8", "replace"), "lock file is not UTF-8 text"
             # The ETag of this very read, so a conditional delete matches exactly this body.
-            yield _Found(kind=S3, region=region, bucket=bucket, state_key=state_key_of_lockfile(key),
+            yield FoundLock(kind=S3, region=region, bucket=bucket, state_key=state_key_of_lockfile(key),
                          location=f"s3://{bucket}/{key}", body=body, problem=problem, object_key=key,
                          etag=response.get("ETag"), last_modified=response.get("LastModified"))

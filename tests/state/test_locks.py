@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from harness.state.locks import discover_locks
+from hypothesis import given
+from hypothesis import strategies as st
+
+from harness.state.cleanup import plan_cleanup
+from harness.state.lockinfo import LockInfoError, parse_lock_info
+from harness.state.locks import FoundLock, discover_locks, judge
+from harness.state.targets import StateTarget
 from tests.state.helpers import (
     lock_info,
     make_instance,
@@ -124,3 +130,37 @@ def test_abstract_instances_own_no_locks(backend):
     real = make_instance("real", "dev")
     [row] = discover_locks([base, real], backend.pool, config=backend.config, as_of=NOW).rows
     assert row.verdict == "orphaned"
+
+
+_BODIES = st.one_of(
+    st.builds(lambda i, c: lock_info(lock_id=i, created=c), st.text(min_size=1, max_size=8),
+              st.sampled_from(["2026-03-01T10:00:00Z", "2026-03-01T11:59:59.999999999Z", "bogus", ""])),
+    st.text(max_size=30),
+)
+
+
+@given(body=_BODIES, owned=st.booleans(), kind=st.sampled_from(["dynamodb", "s3"]),
+       threshold=st.floats(min_value=0, max_value=10_000), include_orphaned=st.booleans())
+def test_verdicts_and_plans_obey_the_safety_rules(body, owned, kind, threshold, include_orphaned):
+    """Whatever the lock holds: only an intact lock past its threshold can ever be planned."""
+    target = StateTarget(instance="app@dev", bucket="b", state_key="k", region="us-east-1", lock_table="t",
+                         uses_lockfile=True, environment_type=None, backend_key="k", deployable=True)
+    last_modified = NOW - timedelta(minutes=30) if kind == "s3" else None
+    found = FoundLock(kind=kind, region="us-east-1", bucket="b", state_key="k", location="loc", body=body,
+                      table="t", item_id="b/k", object_key="k.tflock", etag='"e"',
+                      last_modified=last_modified)
+    row = judge(found, target if owned else None, threshold, NOW)
+
+    try:
+        info = parse_lock_info(body)
+    except LockInfoError:
+        info = None
+    if info is None or (info.created is None and last_modified is None):
+        assert row.verdict == "malformed"
+    elif not owned:
+        assert row.verdict == "orphaned"
+    else:
+        assert row.verdict == ("stale" if row.age_s >= threshold else "held")
+    for planned in plan_cleanup([row], include_orphaned=include_orphaned):
+        assert planned.info is not None and planned.age_s >= planned.threshold_s
+        assert planned.verdict == "stale" or (include_orphaned and planned.verdict == "orphaned")
