@@ -1,10 +1,11 @@
 """Find every Terraform lock under a repository's S3 backends and judge it: held, stale, orphaned, malformed.
 
 Both lock kinds are read: DynamoDB lock items (the whole lock table is scanned; `-md5` digest items
-share the table but are not locks) and S3 native lock files (`<state key>.tflock`, listed across the
-state bucket). Age comes from LockInfo `Created`; only for a lock file with an unreadable `Created`
-does the object's LastModified stand in. A lock is `stale` once its age reaches the threshold of its
-instance's environment profile (`lock_stale_after`) or the `older_than` override.
+share the table but are not locks, nor are items of buckets the repository does not use) and S3
+native lock files (`<state key>.tflock`, listed across the state bucket). Age comes from LockInfo
+`Created`; only for a lock file with an unreadable `Created` does the object's LastModified stand
+in. A lock is `stale` once its age reaches the threshold of its instance's environment profile
+(`lock_stale_after`) or the `older_than` override.
 """
 
 from __future__ import annotations
@@ -117,9 +118,12 @@ def discover_locks(instances: Iterable[ComponentInstance], clients: ClientSource
     index = by_state_object(targets)
     problems: list[BackendProblem] = []
     found: list[FoundLock] = []
+    buckets = {t.bucket for t in targets}
     for region, table in sorted({(t.region, t.lock_table) for t in targets if t.lock_table}):
-        found.extend(_guarded(_dynamodb_locks(clients.client("dynamodb", region=region), region, table),
-                              f"dynamodb table {table} ({region})", problems))
+        items = _guarded(_dynamodb_locks(clients.client("dynamodb", region=region), region, table),
+                         f"dynamodb table {table} ({region})", problems)
+        # A shared table also holds other repositories' locks: only this repo's buckets are ours.
+        found.extend(lock for lock in items if lock.bucket in buckets)
     for region, bucket in sorted({(t.region, t.bucket) for t in targets}):
         found.extend(_guarded(_lockfiles(clients.client("s3", region=region), region, bucket),
                               f"s3://{bucket} ({region})", problems))

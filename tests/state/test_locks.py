@@ -124,6 +124,14 @@ def test_a_missing_table_is_a_problem_and_other_backends_are_still_read(backend)
     assert [row.instance for row in scan.rows] == ["b@dev"]
 
 
+def test_locks_of_other_buckets_in_a_shared_table_are_not_listed(backend):
+    app = make_instance("app", "dev")
+    elsewhere = make_instance("app", "dev", bucket="other-repo-state")
+    put_dynamodb_lock(backend.dynamodb, elsewhere, lock_info(created=NOW))
+    backend.dynamodb.put_item(TableName=backend.table, Item={"LockID": {"S": "no-slash"}, "Info": {"S": "x"}})
+    assert discover_locks([app], backend.pool, config=backend.config, as_of=NOW).rows == ()
+
+
 def test_abstract_instances_own_no_locks(backend):
     base = make_instance("base", "dev", abstract=True)
     put_dynamodb_lock(backend.dynamodb, base, lock_info(created=NOW))
