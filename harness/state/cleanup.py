@@ -99,8 +99,11 @@ def clean_locks(plan: Iterable[LockRow], clients: ClientSource, audit: AuditLog,
             log.error("could not remove %s: %s", row.location, exc)
             outcomes.append(CleanupOutcome(row, FAILED, str(exc)))
             continue
-        at = now or datetime.now(UTC)
-        audit.record(row, by=by, at=at)
+        try:
+            audit.record(row, by=by, at=now or datetime.now(UTC))
+        except OSError as exc:  # the lock is gone already: say so loudly, keep going
+            log.error("could not append to the audit log %s: %s (removed lock: %s)", audit.path, exc,
+                      row.info_raw)
         log.warning("removed %s lock %s on %s (instance %s, operation %s by %s, created %s, age %ss)",
                     row.verdict, row.lock_id, row.location, row.instance or "none", row.operation,
                     row.who, row.created, row.age_s)
@@ -109,7 +112,10 @@ def clean_locks(plan: Iterable[LockRow], clients: ClientSource, audit: AuditLog,
 
 
 def _removable(row: LockRow) -> bool:
+    """Checked again here, so rows that bypass `plan_cleanup` cannot remove a young or unreadable lock."""
     if row.verdict not in (STALE, ORPHANED) or row.info is None:
+        return False
+    if row.age_s is None or row.age_s < row.threshold_s:
         return False
     if row.lock_kind == DYNAMODB:
         return bool(row.table and row.item_id)

@@ -120,13 +120,14 @@ def test_malformed_and_held_locks_are_never_removed_even_if_asked(backend):
     put_dynamodb_lock(backend.dynamodb, a, "garbage")
     put_lockfile(backend.s3, a, b"not json")
     put_dynamodb_lock(backend.dynamodb, b, lock_info(created=NOW))
+    put_lockfile(backend.s3, make_instance("young-orphan", "dev"), lock_info(created=NOW))
     rows = discover_locks([a, b], backend.pool, config=backend.config, as_of=NOW).rows
     assert plan_cleanup(rows, include_orphaned=True) == ()
 
     outcomes = clean_locks(rows, backend.pool, _audit(backend))     # bypassing the plan on purpose
 
     assert {o.result for o in outcomes} == {"skipped"}
-    assert len(_items(backend)) == 2 and len(_keys(backend)) == 1
+    assert len(_items(backend)) == 2 and len(_keys(backend)) == 2
 
 
 def test_moto_enforces_if_match_on_delete_object(backend):
