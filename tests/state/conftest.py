@@ -26,12 +26,18 @@ class Backend:
     table: str = TABLE
 
 
+@pytest.fixture(scope="session")
+def _pool(moto_server: str) -> SessionPool:
+    """One client pool for the session: building boto3 clients is the slow part of a test's setup."""
+    return SessionPool(HarnessConfig(aws_endpoint_url=moto_server, default_region=REGION))
+
+
 @pytest.fixture
-def backend(moto: str, tmp_path) -> Backend:
+def backend(moto: str, tmp_path, _pool: SessionPool) -> Backend:
     config = HarnessConfig(aws_endpoint_url=moto, default_region=REGION, report_dir=tmp_path / "reports",
                            profiles={"prod": EnvironmentProfile(name="prod", lock_stale_after=6 * 3600),
                                      "dev": EnvironmentProfile(name="dev", lock_stale_after=3600)})
-    pool = SessionPool(config)
+    pool = _pool
     s3, dynamodb = pool.client("s3", region=REGION), pool.client("dynamodb", region=REGION)
     s3.create_bucket(Bucket=BUCKET)
     s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
