@@ -4,6 +4,7 @@ locks a killed apply left behind, the list/delete race, and digests exactly wher
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -190,3 +191,22 @@ def test_terraform_waits_for_the_harness_lock(backend, app_dir):
     assert discover_locks([_instance()], backend.pool, config=backend.config).rows == ()
     assert app_dir.run("plan", "-input=false", "-lock-timeout=0s", check=False).returncode == 0
     assert json.loads(lock.to_json())["Operation"] == "stackharness-check"
+
+
+@pytest.mark.slow
+def test_an_apply_waits_until_the_harness_releases_its_lock(backend, app_dir):
+    app_dir.write_main(TerraformDir.data_resource("x", "v2"))
+    with hold_state_lock(backend.dynamodb, backend.table, lock_item_id(backend.bucket, KEY)):
+        apply = app_dir.start("apply", "-auto-approve", "-input=false", "-lock-timeout=120s")
+        wait_for(lambda: "Acquiring state lock" in apply.output, timeout=60,
+                 what="the apply to ask for the lock")
+        time.sleep(1)
+        assert apply.popen.poll() is None, apply.output               # it cannot pass our lock
+        assert _state_object(backend) is None                    # and has written nothing
+    assert apply.wait() == 0, apply.output
+    assert read_state(backend.s3, backend.bucket, KEY).resources[0].attributes["input"]["value"] == "v2"
+
+
+def _state_object(backend):
+    objects = backend.s3.list_objects_v2(Bucket=backend.bucket).get("Contents", [])
+    return next((o for o in objects if o["Key"] == KEY), None)
