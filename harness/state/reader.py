@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from harness.errors import StateError
 from harness.log import Redactor
+from harness.state.layout import DEFAULT_WORKSPACE, DEFAULT_WORKSPACE_KEY_PREFIX
 from harness.state.model import ResourceInstance, SensitivePath, TerraformState, format_index
 
 SUPPORTED_VERSION = 4
+
+
+class MissingStateError(StateError):
+    """No state object at the key (or no bucket): the instance was never applied, or the backend is wrong."""
 
 
 def parse_state(data: bytes | str, *, source: str, redactor: Redactor | None = None) -> TerraformState:
@@ -38,17 +45,28 @@ def parse_state(data: bytes | str, *, source: str, redactor: Redactor | None = N
         raise StateError(f"unsupported state version {version!r} (only version {SUPPORTED_VERSION} is read)",
                          where=source, hint="upgrade it with a Terraform >= 0.12 `terraform apply`")
     outputs = raw.get("outputs") or {}
+    if not isinstance(outputs, dict):
+        raise StateError("state outputs are not a JSON object", where=source)
     if redactor is not None:
         for output in outputs.values():
             if isinstance(output, dict) and output.get("sensitive"):
                 redactor.register(output.get("value"))
-    resources = tuple(_resource_instances(raw.get("resources") or [], source, redactor))
+    resources = raw.get("resources") or []
+    if not isinstance(resources, list):
+        raise StateError("state resources are not a JSON list", where=source)
     try:
         return TerraformState(version=version, terraform_version=str(raw.get("terraform_version", "")),
-                              serial=int(raw.get("serial", 0)), lineage=str(raw.get("lineage", "")),
-                              outputs=outputs, resources=resources, source=source)
-    except (TypeError, ValueError) as exc:
-        raise StateError(f"state header is malformed: {exc}", where=source) from None
+                              serial=_serial(raw.get("serial", 0)), lineage=str(raw.get("lineage", "")),
+                              outputs=outputs, source=source,
+                              resources=tuple(_resource_instances(resources, source, redactor)))
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise StateError(f"state is malformed: {exc}", where=source) from None
+
+
+def _serial(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"serial {value!r} is not a whole number")
+    return value
 
 
 def _resource_instances(resources: list[Any], source: str,
@@ -64,6 +82,8 @@ def _resource_instances(resources: list[Any], source: str,
         if module:
             base = f"{module}.{base}"
         for instance in resource.get("instances") or []:
+            if not isinstance(instance, dict):
+                raise StateError(f"resource {base} has an instance that is not a JSON object", where=source)
             key = instance.get("index_key")
             attributes = instance.get("attributes") or {}
             sensitive = tuple(_sensitive_paths(instance.get("sensitive_attributes") or []))
@@ -107,19 +127,78 @@ def value_at(data: Any, path: SensitivePath) -> Any:
     return data
 
 
-def read_state(s3: Any, bucket: str, key: str, *, redactor: Redactor | None = None) -> TerraformState:
-    """Fetch `s3://bucket/key` and parse it; a missing object is a `StateError` naming it."""
+@dataclass(frozen=True)
+class StateObject:
+    """The raw bytes of a state object and the S3 metadata of that exact read."""
+
+    bucket: str
+    key: str
+    body: bytes
+    etag: str | None = None
+    version_id: str | None = None
+    last_modified: datetime | None = None
+
+    @property
+    def source(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+
+def fetch_state_object(s3: Any, bucket: str, key: str, *, version_id: str | None = None) -> StateObject:
+    """Fetch a state object's bytes; a missing object or bucket is a `StateError` naming it."""
     source = f"s3://{bucket}/{key}"
+    extra = {"VersionId": version_id} if version_id else {}
     try:
-        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        response = s3.get_object(Bucket=bucket, Key=key, **extra)
+        body = response["Body"].read()
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
-        if code in ("NoSuchKey", "404", "NotFound"):
-            raise StateError("no state at this key", where=source,
-                             hint="apply the component first, or check the backend settings") from None
+        if code in ("NoSuchKey", "404", "NotFound", "NoSuchVersion"):
+            raise MissingStateError("no state at this key", where=source,
+                                    hint="apply the component first, or check the backend settings") from None
         if code == "NoSuchBucket":
-            raise StateError(f"state bucket {bucket!r} does not exist", where=source,
-                             hint="check backend.s3.bucket in the stack configuration") from None
+            raise MissingStateError(f"state bucket {bucket!r} does not exist", where=source,
+                                    hint="check backend.s3.bucket in the stack configuration") from None
         raise StateError(f"cannot read state: {code or exc}", where=source,
                          hint="check the credentials and the bucket policy") from None
-    return parse_state(body, source=source, redactor=redactor)
+    return StateObject(bucket=bucket, key=key, body=body, etag=response.get("ETag"),
+                       version_id=response.get("VersionId"), last_modified=response.get("LastModified"))
+
+
+def read_state(s3: Any, bucket: str, key: str, *, redactor: Redactor | None = None) -> TerraformState:
+    """Fetch `s3://bucket/key` and parse it; a missing object is a `StateError` naming it."""
+    state = fetch_state_object(s3, bucket, key)
+    return parse_state(state.body, source=state.source, redactor=redactor)
+
+
+def list_workspaces(s3: Any, bucket: str, key: str, *,
+                    workspace_key_prefix: str = DEFAULT_WORKSPACE_KEY_PREFIX) -> dict[str, str]:
+    """Workspaces with a state in the bucket, as `{workspace: state object key}` (sorted by name).
+
+    As Terraform's `workspace list` does: `default` is the object at `key`; every other workspace is
+    an object at `<workspace_key_prefix>/<name>/<key>` (names never contain `/`).
+    """
+    found: dict[str, str] = {}
+    prefix = f"{workspace_key_prefix}/"
+    try:
+        if _exists(s3, bucket, key):
+            found[DEFAULT_WORKSPACE] = key
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            for entry in page.get("Contents", []):
+                name, sep, rest = entry["Key"][len(prefix):].partition("/")
+                if sep and name and rest == key and name != DEFAULT_WORKSPACE:
+                    found[name] = entry["Key"]
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        raise StateError(f"cannot list workspaces: {code or exc}", where=f"s3://{bucket}/{prefix}",
+                         hint="check the bucket name and the credentials") from None
+    return dict(sorted(found.items()))
+
+
+def _exists(s3: Any, bucket: str, key: str) -> bool:
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code", "") in ("NoSuchKey", "404", "NotFound"):
+            return False
+        raise
+    return True

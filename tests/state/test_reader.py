@@ -1,72 +1,79 @@
-"""State reader: v4 parsing, addresses, sensitive values registered, clear errors."""
+"""Reading states: bad input is a StateError naming the object; workspaces are listed like Terraform."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 
-import boto3
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from harness.errors import StateError
 from harness.log import Redactor
-from harness.state.reader import parse_state, read_state
+from harness.state.reader import MissingStateError, list_workspaces, parse_state, read_state
+from tests.state.helpers import BUCKET, resource, state_json
 
-STATE = {
-    "version": 4, "terraform_version": "1.11.4", "serial": 3, "lineage": "abc",
-    "outputs": {"db_password": {"value": "canary-output-secret", "type": "string", "sensitive": True},
-                "name": {"value": "plain", "type": "string"}},
-    "resources": [
-        {"mode": "managed", "type": "aws_s3_bucket", "name": "this", "provider": "p",
-         "instances": [{"schema_version": 0, "attributes": {"id": "b1", "tags": {"k": "v"}}}]},
-        {"module": "module.net", "mode": "managed", "type": "aws_subnet", "name": "this", "each": "map",
-         "provider": "p", "instances": [
-             {"index_key": "a", "schema_version": 1, "attributes": {"id": "subnet-1"}},
-             {"index_key": "b", "schema_version": 1, "attributes": {"id": "subnet-2"}}]},
-        {"mode": "managed", "type": "aws_db_instance", "name": "db", "each": "list", "provider": "p",
-         "instances": [{"index_key": 0, "attributes": {"id": "db-1", "password": "canary-attr-secret"},
-                        "sensitive_attributes": [[{"type": "get_attr", "value": "password"}]]}]},
-        {"mode": "data", "type": "aws_caller_identity", "name": "current", "provider": "p",
-         "instances": [{"attributes": {"id": "123"}}]},
-    ],
-}
+GOOD = state_json(serial=3, resources=[resource("aws_s3_bucket", "logs")])
 
 
-def test_parses_addresses_modes_and_header():
-    state = parse_state(json.dumps(STATE), source="mem")
-    assert [r.address for r in state.resources] == [
-        "aws_s3_bucket.this", 'module.net.aws_subnet.this["a"]', 'module.net.aws_subnet.this["b"]',
-        "aws_db_instance.db[0]", "data.aws_caller_identity.current"]
-    assert [r.address for r in state.managed_resources][-1] == "aws_db_instance.db[0]"
-    assert (state.serial, state.lineage, state.terraform_version) == (3, "abc", "1.11.4")
-    assert state.resource("aws_s3_bucket.this").resource_id == "b1"
-
-
-def test_sensitive_outputs_and_attributes_are_registered_on_read():
-    redactor = Redactor()
-    state = parse_state(json.dumps(STATE), source="mem", redactor=redactor)
-    assert state.resource("aws_db_instance.db[0]").sensitive_paths == (("password",),)
-    text = redactor.redact("canary-output-secret canary-attr-secret plain")
-    assert "canary" not in text and "plain" in text
-
-
-@pytest.mark.parametrize(("body", "message"), [
-    (b"", "empty"), (b"{\"version\": 4, \"resou", "not valid JSON"), (b"[1]", "not a JSON object"),
-    (json.dumps({"version": 3, "serial": 1}).encode(), "unsupported state version 3"),
-    (b"\xff\xfe", "not UTF-8"),
+@pytest.mark.parametrize("body, message", [
+    (GOOD[: len(GOOD) // 2], "not valid JSON"),
+    (b"", "empty"),
+    (b"   \n", "empty"),
+    (b"<html>nope</html>", "not valid JSON"),
+    (b"[]", "not a JSON object"),
+    (state_json(version=3), "unsupported state version 3"),
+    (json.dumps({"version": 4, "serial": "x", "lineage": "l"}).encode(), "malformed"),
+    (json.dumps({"version": 4, "serial": 1, "resources": {"a": 1}}).encode(), "not a JSON list"),
+    (json.dumps({"version": 4, "serial": 1,
+                 "resources": [{"type": "t", "name": "n", "instances": ["x"]}]}).encode(),
+     "not a JSON object"),
+    (b"\xff\xfe\x00", "not UTF-8"),
 ])
-def test_bad_states_are_clear_errors(body, message):
-    with pytest.raises(StateError, match=message) as err:
-        parse_state(body, source="s3://b/k")
-    assert "s3://b/k" in str(err.value)
+def test_bad_states_are_state_errors_naming_the_source(body, message):
+    with pytest.raises(StateError, match=message) as caught:
+        parse_state(body, source="s3://b/app/terraform.tfstate")
+    assert "s3://b/app/terraform.tfstate" in str(caught.value)
 
 
-def test_read_state_from_s3_and_missing_key(moto):
-    s3 = boto3.client("s3", endpoint_url=moto, region_name="us-east-1")
-    s3.create_bucket(Bucket="tfstate")
-    s3.put_object(Bucket="tfstate", Key="env:/dev/terraform.tfstate", Body=json.dumps(STATE).encode())
-    state = read_state(s3, "tfstate", "env:/dev/terraform.tfstate")
-    assert state.source == "s3://tfstate/env:/dev/terraform.tfstate"
-    with pytest.raises(StateError, match="no state at this key"):
-        read_state(s3, "tfstate", "missing.tfstate")
-    with pytest.raises(StateError, match="does not exist"):
-        read_state(s3, "no-such-bucket", "k")
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(),
+                    lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner), max_leaves=15))
+def test_any_json_parses_or_raises_state_error(value):
+    if isinstance(value, dict):
+        value = {"version": 4, **value}
+    with contextlib.suppress(StateError):
+        parse_state(json.dumps(value), source="x")
+
+
+def test_sensitive_output_is_registered_when_read():
+    redactor = Redactor()
+    body = state_json(outputs={"db_password": {"value": "hunter2-very-secret", "type": "string",
+                                                "sensitive": True}})
+    parse_state(body, source="x", redactor=redactor)
+    assert redactor.redact("pw is hunter2-very-secret") == "pw is [redacted]"
+
+
+def test_read_state_names_a_missing_object(backend):
+    with pytest.raises(MissingStateError, match=f"s3://{BUCKET}/nope/terraform.tfstate"):
+        read_state(backend.s3, BUCKET, "nope/terraform.tfstate")
+    with pytest.raises(MissingStateError, match="does not exist"):
+        read_state(backend.s3, "no-such-bucket", "k")
+
+
+def test_list_workspaces_default_and_prefix(backend):
+    for key in ("terraform.tfstate", "vpc/dev/terraform.tfstate", "vpc/prod/terraform.tfstate",
+                "vpc/prod/other.tfstate", "vpc/a/b/terraform.tfstate", "dns/dev/terraform.tfstate",
+                "vpc/dev/terraform.tfstate.tflock"):
+        backend.s3.put_object(Bucket=BUCKET, Key=key, Body=GOOD)
+    assert list_workspaces(backend.s3, BUCKET, "terraform.tfstate", workspace_key_prefix="vpc") == {
+        "default": "terraform.tfstate", "dev": "vpc/dev/terraform.tfstate",
+        "prod": "vpc/prod/terraform.tfstate"}
+    assert list_workspaces(backend.s3, BUCKET, "other.tfstate", workspace_key_prefix="vpc") == {
+        "prod": "vpc/prod/other.tfstate"}
+    assert list_workspaces(backend.s3, BUCKET, "terraform.tfstate") == {"default": "terraform.tfstate"}
+
+
+def test_list_workspaces_in_a_missing_bucket_is_a_state_error(backend):
+    with pytest.raises(StateError, match="cannot list workspaces"):
+        list_workspaces(backend.s3, "no-such-bucket", "terraform.tfstate")
