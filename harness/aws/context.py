@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from harness.aws.batching import operation_name, paginate
 from harness.aws.budget import ApiBudget
 from harness.aws.clock import Clock, SystemClock
+from harness.aws.credentials import ROLE_SESSION_NAME
 from harness.aws.faults import FaultInjector, FaultSpec
 from harness.aws.guard import ReadOnlyGuard
 from harness.aws.hooks import CallHooks
@@ -65,7 +66,10 @@ class AwsContext:
         hooks = CallHooks(guard=guard, meter=meter, budget=budget, clock=clock,
                           limiters=RateLimiters(clock, run_profile.rate_limit),
                           faults=FaultInjector(faults) if faults else None, jitter=jitter)
-        pool = SessionPool(config, hooks=hooks, redactor=redactor, clock=clock)
+        # The worker id in the role session name tells CloudTrail readers which worker called.
+        session_name = f"{ROLE_SESSION_NAME}-{worker_id}" if worker_id else ROLE_SESSION_NAME
+        pool = SessionPool(config, hooks=hooks, redactor=redactor, clock=clock,
+                           role_session_name=session_name)
         return cls(config, pool, meter, budget, guard, faults, SingleFlight(), worker_id)
 
     # -- clients ---------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from botocore.exceptions import ProfileNotFound
 
 from harness.aws.budget import ApiBudget
 from harness.aws.clock import Clock, SystemClock
-from harness.aws.credentials import assume_role_credentials, botocore_session
+from harness.aws.credentials import ROLE_SESSION_NAME, assume_role_credentials, botocore_session
 from harness.aws.guard import ReadOnlyGuard
 from harness.aws.hooks import BOTO_CONFIG, CallHooks, ClientIdentity
 from harness.aws.meter import ApiMeter
@@ -54,8 +54,10 @@ class SessionPool:
     """
 
     def __init__(self, config: HarnessConfig, *, hooks: CallHooks | None = None,
-                 redactor: Redactor | None = None, clock: Clock | None = None) -> None:
+                 redactor: Redactor | None = None, clock: Clock | None = None,
+                 role_session_name: str = ROLE_SESSION_NAME) -> None:
         self.config = config
+        self.role_session_name = role_session_name
         self.redactor = redactor or Redactor()
         self.clock = clock or (hooks.clock if hooks else SystemClock())
         self.hooks = hooks or CallHooks(guard=ReadOnlyGuard(self.redactor), meter=ApiMeter(),
@@ -92,7 +94,8 @@ class SessionPool:
             # The role is assumed with the chain's credentials, in the same region and endpoint.
             sts = self.client("sts", region=key.region)
             credentials = assume_role_credentials(sts, key.role_arn, clock=self.clock,
-                                                  redactor=self.redactor)
+                                                  redactor=self.redactor,
+                                                  session_name=self.role_session_name)
         try:
             core = botocore_session(self.config.aws_profile, credentials)
             return boto3.Session(botocore_session=core, region_name=key.region)

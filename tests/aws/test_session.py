@@ -158,3 +158,13 @@ def test_instance_clients_use_the_instance_target(make_aws):
 def test_botocore_does_not_retry_on_its_own(make_aws):
     for client in (make_aws().client("s3"), make_aws().client("dynamodb")):
         assert client.meta.config.retries["total_max_attempts"] == 1
+
+
+def test_worker_id_names_the_role_session(moto, clock):
+    from harness.aws import AwsContext
+    from harness.log import Redactor
+
+    aws = AwsContext.from_config(HarnessConfig(aws_endpoint_url=moto), redactor=Redactor(), worker_id="gw3",
+                                 clock=clock)
+    arn = aws.client("sts", role_arn=ROLE).get_caller_identity()["Arn"]
+    assert arn.endswith("assumed-role/reader/stackharness-gw3")
