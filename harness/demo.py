@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import harness
 from harness.aws.session import SessionPool
 from harness.config import HarnessConfig
-from harness.drift.scenarios import Scenario, ScenarioOutcome, compare_outcome
+from harness.drift.scenarios import Mutation, Scenario, ScenarioOutcome, compare_outcome
 from harness.emulate.apply import apply_instance
 from harness.emulate.mutations import MUTATIONS
 from harness.emulate.resources import Target
@@ -59,8 +60,21 @@ def create_backends(pool: SessionPool, instances: list[ComponentInstance]) -> tu
     return tuple((bucket, table) for bucket, table, _ in backends)
 
 
+def _writes(pool: SessionPool, what: str) -> AbstractContextManager:
+    """The demo writes only into a local endpoint (moto), never into an account named by credentials."""
+    if not pool.config.aws_endpoint_url:
+        raise HarnessError(f"refusing {what} without --aws-endpoint-url",
+                           hint="the demo provisions only into a local AWS endpoint such as a moto server")
+    return pool.allow_writes(f"{what} on {pool.config.aws_endpoint_url}", level=logging.DEBUG)
+
+
 def provision(pool: SessionPool, stack_set: StackSet) -> Provisioned:
     """Backend, then every deployable instance (dependencies first), each with its state written."""
+    with _writes(pool, "demo provisioning"):
+        return _provision(pool, stack_set)
+
+
+def _provision(pool: SessionPool, stack_set: StackSet) -> Provisioned:
     if stack_set.errors:
         raise HarnessError(f"the demo repo does not resolve: {stack_set.errors[0]}",
                            hint="fix the stack files first (stackharness describe stacks shows them)")
@@ -81,25 +95,31 @@ def _dependency_order(stack_set: StackSet) -> list[ComponentInstance]:
 
 def apply_scenario(pool: SessionPool, stack_set: StackSet, provisioned: Provisioned, scenario: Scenario) -> None:
     """Make the scenario's out-of-band changes to the live resources."""
-    for mutation in scenario.mutations:
-        instance = stack_set.get(mutation.instance)
-        state = provisioned.states.get(mutation.instance)
-        if instance is None or state is None:
-            raise HarnessError(f"scenario mutation targets unknown instance {mutation.instance!r}",
-                               where=scenario.source, hint="use an id from `stackharness list instances`")
-        resource = next((r for r in state["resources"] if f"{r['type']}.{r['name']}" == mutation.address), None)
-        if resource is None:
-            raise HarnessError(f"{mutation.instance} has no resource {mutation.address}", where=scenario.source)
-        change = MUTATIONS.get((mutation.op, resource["type"]))
-        if change is None:
-            known = sorted({op for op, t in MUTATIONS if t == resource["type"]})
-            raise HarnessError(f"mutation {mutation.op!r} is not available for {resource['type']}",
-                               where=scenario.source, hint=f"available: {', '.join(known)}")
-        region = instance.region or pool.config.default_region
-        target = Target(client=lambda service, r=region: pool.client(service, region=r), region=region,
-                        account_id=provisioned.account_id, default_tags={})
-        change(target, resource["instances"][0]["attributes"], mutation.params)
-        log.info("scenario %s: %s on %s %s", scenario.name, mutation.op, mutation.instance, mutation.address)
+    with _writes(pool, f"drift scenario {scenario.name}"):
+        for mutation in scenario.mutations:
+            _mutate(pool, stack_set, provisioned, scenario, mutation)
+
+
+def _mutate(pool: SessionPool, stack_set: StackSet, provisioned: Provisioned, scenario: Scenario,
+            mutation: Mutation) -> None:
+    instance = stack_set.get(mutation.instance)
+    state = provisioned.states.get(mutation.instance)
+    if instance is None or state is None:
+        raise HarnessError(f"scenario mutation targets unknown instance {mutation.instance!r}",
+                           where=scenario.source, hint="use an id from `stackharness describe stacks`")
+    resource = next((r for r in state["resources"] if f"{r['type']}.{r['name']}" == mutation.address), None)
+    if resource is None:
+        raise HarnessError(f"{mutation.instance} has no resource {mutation.address}", where=scenario.source)
+    change = MUTATIONS.get((mutation.op, resource["type"]))
+    if change is None:
+        known = sorted({op for op, t in MUTATIONS if t == resource["type"]})
+        raise HarnessError(f"mutation {mutation.op!r} is not available for {resource['type']}",
+                           where=scenario.source, hint=f"available: {', '.join(known)}")
+    region = instance.region or pool.config.default_region
+    target = Target(client=lambda service, r=region: pool.client(service, region=r), region=region,
+                    account_id=provisioned.account_id, default_tags={})
+    change(target, resource["instances"][0]["attributes"], mutation.params)
+    log.info("scenario %s: %s on %s %s", scenario.name, mutation.op, mutation.instance, mutation.address)
 
 
 def run_drift_suite(config: HarnessConfig, *, workers: int = 0, extra: list[str] | None = None) -> int:

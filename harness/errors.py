@@ -52,3 +52,11 @@ class AwsAccessError(HarnessError):
 
 class UsageError(HarnessError):
     """Bad command-line usage."""
+
+
+class ApiBudgetExceeded(AwsAccessError):
+    """The run's `--api-budget` is spent; what was not checked is reported as an error, never clean."""
+
+
+class ReadOnlyViolation(AwsAccessError):
+    """A mutating AWS call attempted while the read-only guard is installed."""

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any
 
+import boto3
 import pytest
 
 from harness.embedded import DUMMY_CREDENTIALS, embedded_moto, reset_moto
@@ -38,3 +41,13 @@ def moto(moto_server: str) -> str:
     """The moto endpoint, reset to empty before the test."""
     reset_moto(moto_server)
     return moto_server
+
+
+@pytest.fixture
+def raw(moto: str) -> Callable[..., Any]:
+    """Plain boto3 clients on moto for test setup (outside the AWS layer: not guarded, not metered)."""
+
+    def client(service: str, region: str = "us-east-1") -> Any:
+        return boto3.client(service, region_name=region, endpoint_url=moto)
+
+    return client

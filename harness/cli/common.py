@@ -59,6 +59,11 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
                        help="where reports are written (default: reports/)")
     group.add_argument("--profile", dest="profile", metavar="NAME",
                        help="apply this environment profile to every instance")
+    group.add_argument("--api-budget", dest="api_budget", metavar="N",
+                       help="issue at most N AWS calls; what is left unchecked is reported as an error")
+    group.add_argument("--inject-aws-faults", dest="inject_aws_faults", metavar="SPEC",
+                       help="testing aid: make AWS calls fail or slow down, deterministically, "
+                            "e.g. throttle=0.3,error=0.0,latency_ms=20,seed=1")
     group.add_argument("-v", "--verbose", action="count", default=0, help="more detail (repeatable)")
     group.add_argument("-q", "--quiet", action="count", default=0, help="less output (repeatable)")
     group.add_argument("--log-format", dest="log_format", choices=("text", "json"), default=None,
@@ -67,7 +72,8 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
 
 def config_overrides(args: argparse.Namespace, keys: tuple[str, ...] = ()) -> dict[str, Any]:
     """Config values given on the command line (common options plus a command's own `keys`)."""
-    names = ("stacks_repo", "aws_endpoint_url", "report_dir", "profile", "log_format", *keys)
+    names = ("stacks_repo", "aws_endpoint_url", "report_dir", "profile", "log_format", "api_budget",
+             "inject_aws_faults", *keys)
     return {name: getattr(args, name, None) for name in names}
 
 

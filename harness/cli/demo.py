@@ -48,7 +48,7 @@ def handle(ctx: CommandContext) -> int:
         config = ctx.config.with_overrides(aws_endpoint_url=endpoint, stacks_repo=scenario.repo)
         ctx.print(f"[bold]stackharness demo[/]: AWS endpoint {endpoint} "
                   f"({'embedded moto' if not ctx.config.aws_endpoint_url else 'given'})")
-        pool = SessionPool(config)
+        pool = SessionPool(config, redactor=ctx.redactor)
         stack_set = load(scenario.repo, config)
         provisioned = provision(pool, stack_set)
         apply_scenario(pool, stack_set, provisioned, scenario)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
+from harness.aws.context import AwsContext
 from harness.aws.session import SessionPool
 from harness.cli.common import CommandContext
 from harness.config import parse_duration
@@ -23,7 +24,8 @@ def load_stacks(ctx: CommandContext) -> StackSet:
 
 
 def client_pool(ctx: CommandContext) -> SessionPool:
-    return SessionPool(ctx.config)
+    """The command's AWS client pool: read-only (writes need an explicit, logged permission)."""
+    return AwsContext.from_config(ctx.config, redactor=ctx.redactor).pool
 
 
 def duration_arg(text: str) -> float:

@@ -6,6 +6,7 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 
+from harness.aws.target import AwsTarget
 from harness.drift.compare import compare_resource
 from harness.drift.findings import EvaluationError, Finding, InstanceResult
 from harness.inventory.engine import LiveInventory, LiveReadError
@@ -17,7 +18,7 @@ log = logging.getLogger(__name__)
 
 
 def check_instance(instance: ComponentInstance, state: TerraformState, inventory: LiveInventory,
-                   types: Mapping[str, ResourceType], *, region: str, severity: str = "fail") -> InstanceResult:
+                   types: Mapping[str, ResourceType], *, severity: str = "fail") -> InstanceResult:
     """Compare each managed resource of `state` with live AWS; unsupported types are counted, not passed.
 
     A resource whose live read fails becomes an evaluation error for that resource only; the
@@ -38,12 +39,13 @@ def check_instance(instance: ComponentInstance, state: TerraformState, inventory
     findings: list[Finding] = []
     errors: list[EvaluationError] = []
     checked = 0
+    target = AwsTarget.of_instance(instance)
     context = {"instance": instance.id, "stack": instance.stack, "component": instance.component,
                "environment_type": instance.environment_type, "severity": severity}
     for type_name in sorted(by_type):
         rtype, resources = types[type_name], by_type[type_name]
         try:
-            live = inventory.get_many(rtype, [r.resource_id or "" for r in resources], region=region)
+            live = inventory.get_many(rtype, [r.resource_id or "" for r in resources], target=target)
         except LiveReadError as exc:
             errors.extend(EvaluationError(instance.id, exc.message, r.address) for r in resources)
             continue

@@ -7,6 +7,8 @@ In runs that use no stackharness fixture the plugin does nothing.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from harness.drift.assertions import DriftFound
@@ -61,7 +63,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
     report = yield
-    attach(item, report)
+    session = harness_session(item.config)
+    attach(item, report, worker=os.environ.get("PYTEST_XDIST_WORKER", "main"),
+           api_calls=session.api_snapshot() if report.when == "teardown" else None)
     if call.excinfo is not None and call.excinfo.errisinstance(MESSAGE_ONLY):
         # Drift and could-not-evaluate are findings about infrastructure, not bugs in test code:
         # the message (a table, or the reason) is the whole story.

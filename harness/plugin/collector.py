@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from harness.aws.meter import ApiMeter
 from harness.drift.findings import EvaluationError, InstanceResult
 from harness.plugin.transport import payload
 
@@ -38,6 +39,7 @@ class RunCollector:
     started: str = field(default_factory=utc_now)
     items: dict[str, ItemRecord] = field(default_factory=dict)
     workers: set[str] = field(default_factory=set)
+    meters: dict[str, dict[str, Any]] = field(default_factory=dict)   # worker -> latest meter snapshot
 
     def add(self, report: pytest.TestReport) -> None:
         data = payload(report)
@@ -45,12 +47,16 @@ class RunCollector:
             return
         record = self.items.setdefault(report.nodeid, ItemRecord(data["instance"], data["suite"]))
         record.facts.update(data.get("facts") or {})
-        node = getattr(report, "node", None)
-        if node is not None:
-            self.workers.add(str(getattr(getattr(node, "gateway", None), "id", node)))
+        self.workers.add(data.get("worker", "main"))
+        if data.get("api_calls"):
+            self.meters[data.get("worker", "main")] = data["api_calls"]
         outcome = _outcome(report)
         if outcome != "passed" and record.outcome in ("passed", "skipped"):
             record.outcome, record.message = outcome, _message(report)
+
+    def api_calls(self) -> dict[str, Any]:
+        """`summary.api_calls` over every worker's latest meter snapshot."""
+        return ApiMeter.merged(self.meters.values()).summary()
 
     @property
     def empty(self) -> bool:

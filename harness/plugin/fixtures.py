@@ -70,9 +70,8 @@ def drift_result(request: pytest.FixtureRequest, harness: HarnessSession, compon
                  tf_state: TerraformState) -> InstanceResult:
     """The instance's drift check. Raises (an error item) when any part could not be evaluated."""
     profile = harness.config.profile_for(component.environment_type)
-    region = component.region or harness.config.default_region
     try:
-        result = check_instance(component, tf_state, harness.inventory, RESOURCE_TYPES, region=region,
+        result = check_instance(component, tf_state, harness.inventory, RESOURCE_TYPES,
                                 severity=profile.drift_severity)
     except HarnessError as exc:
         raise EvaluationFailed(f"{component.id}: {exc}") from None

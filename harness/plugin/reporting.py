@@ -19,7 +19,7 @@ def write_run_reports(session: HarnessSession, collector: RunCollector, *, finis
                   selection={k: v for k, v in session.selection.items() if v},
                   workers=max(1, len(collector.workers)))
     document = build_document(run, results, instances=len({r.instance for r in records}),
-                              extra_errors=errors, redactor=session.redactor)
+                              extra_errors=errors, api_calls=collector.api_calls(), redactor=session.redactor)
     json_path = write_json(config.drift_json_path, document)
     html_path = write_drift_report(config.drift_report_path, document, redactor=session.redactor)
     summary = document["summary"]

@@ -6,6 +6,7 @@ Built lazily on first use, so the plugin costs nothing in runs that use no stack
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from harness.aws.context import AwsContext
 from harness.aws.session import SessionPool
 from harness.config import HarnessConfig, load_config
 from harness.errors import HarnessError
@@ -62,12 +64,26 @@ class HarnessSession:
             raise pytest.UsageError(f"stackharness: {exc}") from None
 
     @cached_property
+    def aws(self) -> AwsContext:
+        """The process's AWS access: read-only, metered, retried, budgeted."""
+        try:
+            return AwsContext.from_config(self.config, redactor=self.redactor,
+                                          worker_id=os.environ.get("PYTEST_XDIST_WORKER"))
+        except HarnessError as exc:
+            raise pytest.UsageError(f"stackharness: {exc}") from None
+
+    @property
     def pool(self) -> SessionPool:
-        return SessionPool(self.config)
+        return self.aws.pool
 
     @cached_property
     def inventory(self) -> LiveInventory:
-        return LiveInventory(self.pool)
+        return LiveInventory(self.aws)
+
+    def api_snapshot(self) -> dict[str, Any] | None:
+        """This process's cumulative API meter (None before any AWS access)."""
+        aws = self.__dict__.get("aws")
+        return aws.meter.snapshot() if aws is not None else None
 
     def parameters(self) -> list[ComponentInstance | UnresolvedItem]:
         """One parameter per selected deployable instance (sorted by id), plus one per resolution error."""
@@ -101,8 +117,7 @@ class HarnessSession:
             raise StateError(f"{instance.id}: backend {instance.backend_type or 'none'!r} is not an S3 backend "
                              "with a bucket", where=instance.stack_file,
                              hint="only the S3 backend is supported; set backend.s3.bucket")
-        region = instance.backend.get("region") or instance.region or self.config.default_region
-        s3 = self.pool.client("s3", region=region)
+        s3 = self.pool.backend_client(instance, "s3")
         return read_state(s3, instance.state_bucket, instance.state_key, redactor=self.redactor)
 
 

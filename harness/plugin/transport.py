@@ -28,14 +28,21 @@ def item_instance(item: pytest.Item) -> str | None:
     return getattr(callspec.params["component"], "id", None)
 
 
-def attach(item: pytest.Item, report: pytest.TestReport) -> None:
-    """Copy the item's instance id and facts onto a report (and a few JUnit properties)."""
+def attach(item: pytest.Item, report: pytest.TestReport, *, worker: str,
+           api_calls: dict[str, Any] | None = None) -> None:
+    """Copy the item's instance id and facts onto a report.
+
+    The process's cumulative API meter snapshot rides on teardown reports only: the controller
+    keeps the latest snapshot per worker, so nothing is counted twice.
+    """
     instance = item_instance(item)
     if instance is None:
         return
-    facts = item.stash.get(FACTS_KEY, {})
-    setattr(report, REPORT_ATTR, {"instance": instance, "suite": item.originalname if hasattr(
-        item, "originalname") else item.name, "facts": dict(facts)})
+    data: dict[str, Any] = {"instance": instance, "suite": getattr(item, "originalname", item.name),
+                            "facts": dict(item.stash.get(FACTS_KEY, {})), "worker": worker}
+    if report.when == "teardown" and api_calls is not None:
+        data["api_calls"] = api_calls
+    setattr(report, REPORT_ATTR, data)
 
 
 def payload(report: pytest.TestReport) -> dict[str, Any] | None:

@@ -21,7 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from harness.log import Redactor
 from harness.state.lockinfo import default_who, format_created
 from harness.state.locks import DYNAMODB, ORPHANED, STALE, LockRow
-from harness.state.targets import ClientSource
+from harness.state.targets import ClientSource, WritableClientSource
 from harness.state.writes import LockChanged, delete_lock_item, delete_lockfile
 
 log = logging.getLogger(__name__)
@@ -76,14 +76,22 @@ class AuditLog:
             handle.write(json.dumps(self.redactor.redact_obj(entry), sort_keys=True) + "\n")
 
 
-def clean_locks(plan: Iterable[LockRow], clients: ClientSource, audit: AuditLog, *,
+def clean_locks(plan: Iterable[LockRow], clients: WritableClientSource, audit: AuditLog, *,
                 by: str | None = None, now: datetime | None = None) -> tuple[CleanupOutcome, ...]:
     """Delete each planned lock conditionally; audit and log every removal at WARNING.
 
-    A lock that changed since it was read is reported as `changed` and left alone; an AWS error on
-    one lock is `failed` and does not stop the others.
+    This is the one write `locks clean --yes` exists for, so it opens the AWS layer's write
+    permission itself, narrowed to the two conditional deletes. A lock that changed since it was
+    read is reported as `changed` and left alone; an AWS error on one lock is `failed` and does not
+    stop the others.
     """
-    by = by or default_who()
+    with clients.allow_writes("locks clean: remove abandoned Terraform locks",
+                              operations={"dynamodb.DeleteItem", "s3.DeleteObject"}):
+        return _clean(plan, clients, audit, by=by or default_who(), now=now)
+
+
+def _clean(plan: Iterable[LockRow], clients: ClientSource, audit: AuditLog, *, by: str,
+           now: datetime | None) -> tuple[CleanupOutcome, ...]:
     outcomes = []
     for row in plan:
         if not _removable(row):

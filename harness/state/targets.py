@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -13,6 +14,13 @@ class ClientSource(Protocol):
     """Anything that hands out boto3 clients per service and region (`harness.aws.SessionPool`)."""
 
     def client(self, service: str, *, region: str | None = None) -> Any: ...
+
+
+class WritableClientSource(ClientSource, Protocol):
+    """A client source whose writes need an explicit, logged permission (`SessionPool.allow_writes`)."""
+
+    def allow_writes(self, reason: str, *, operations: Collection[str] | None = None
+                     ) -> AbstractContextManager[Any]: ...
 
 
 @dataclass(frozen=True)

@@ -64,10 +64,10 @@ def test_scenario_drift_is_found_exactly_and_fails_the_items(demo, tmp_path):
     assert "tags.Purpose" in result.stdout and "scratch" in result.stdout
 
 
-def test_missing_state_is_an_error_item_not_a_pass(demo, tmp_path):
-    endpoint, stack_set, _, pool = demo
+def test_missing_state_is_an_error_item_not_a_pass(demo, tmp_path, raw):
+    endpoint, stack_set, _, _ = demo
     victim = stack_set.get("web-sg@platform-ue1-dev")
-    pool.client("s3").delete_object(Bucket=victim.state_bucket, Key=victim.state_key)
+    raw("s3").delete_object(Bucket=victim.state_bucket, Key=victim.state_key)
     result = run_suite(endpoint, tmp_path)
     assert result.returncode == 1
     assert "1 error" in result.stdout, result.stdout

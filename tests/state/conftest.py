@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import boto3
 import pytest
 
 from harness.aws.session import SessionPool
@@ -15,7 +16,11 @@ from tests.tf import terraform_dirs  # noqa: F401  (a fixture, for the Terraform
 
 @dataclass
 class Backend:
-    """An empty, versioned state bucket and a lock table on the moto server."""
+    """An empty, versioned state bucket and a lock table on the moto server.
+
+    `s3` and `dynamodb` are plain clients for test setup; `pool` is the harness's guarded pool, the
+    one the code under test uses (so a write without its explicit permission fails the test).
+    """
 
     endpoint: str
     pool: SessionPool
@@ -38,7 +43,8 @@ def backend(moto: str, tmp_path, _pool: SessionPool) -> Backend:
                            profiles={"prod": EnvironmentProfile(name="prod", lock_stale_after=6 * 3600),
                                      "dev": EnvironmentProfile(name="dev", lock_stale_after=3600)})
     pool = _pool
-    s3, dynamodb = pool.client("s3", region=REGION), pool.client("dynamodb", region=REGION)
+    s3 = boto3.client("s3", region_name=REGION, endpoint_url=moto)
+    dynamodb = boto3.client("dynamodb", region_name=REGION, endpoint_url=moto)
     s3.create_bucket(Bucket=BUCKET)
     s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
     dynamodb.create_table(TableName=TABLE, KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}],

@@ -1,0 +1,116 @@
+"""The read-only guard: drift and check runs cannot change AWS, whatever the code below them does.
+
+An operation is a read when its name starts with one of `READ_PREFIXES` (at a word boundary, so
+`ListBuckets` matches `List` but a hypothetical `Listen` would not) or is one of `READ_OPERATIONS`.
+Anything else is refused with `ReadOnlyViolation` unless a `WritePermission` covering it is active
+in the calling context (`with guard.allow_writes(reason, ...)`), and every permitted write is logged
+at WARNING with its identifiers (redacted).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import re
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.errors import ReadOnlyViolation
+from harness.log import Redactor
+
+log = logging.getLogger("harness.aws.guard")
+
+READ_PREFIXES = ("Describe", "List", "Get", "Head", "BatchGet", "Lookup")
+READ_OPERATIONS = frozenset({"Query", "Scan", "sts.AssumeRole", "sts.GetCallerIdentity"})
+# The item the `state_lock` fixture writes and deletes, as Terraform's S3 backend does.
+LOCK_OPERATIONS = frozenset({"dynamodb.PutItem", "dynamodb.DeleteItem"})
+_IDENTIFIER = re.compile(r"(?:Name|Names|Id|Ids|Arn|Arns|Bucket|Key|Url|Urls)$")
+
+
+def is_read(service: str, operation: str) -> bool:
+    """True for operations the guard lets through without a permission."""
+    if operation in READ_OPERATIONS or f"{service}.{operation}" in READ_OPERATIONS:
+        return True
+    return any(operation.startswith(prefix) and (len(operation) == len(prefix)
+                                                 or operation[len(prefix)].isupper())
+               for prefix in READ_PREFIXES)
+
+
+def identifiers(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters that name what a call touches (`TableName`, `Bucket`, `Key`, `...Id`, ...)."""
+    return {name: value for name, value in params.items() if _IDENTIFIER.search(name)}
+
+
+@dataclass(frozen=True)
+class WritePermission:
+    """Leave to write, with a reason. `operations` (`service.Operation`) and `only` narrow it.
+
+    `only` maps parameter names to the single value they must have, e.g. `{"TableName": "tf-locks"}`.
+    `level` is the log level of each write (WARNING; the demo's provisioning of a throwaway moto
+    server logs at DEBUG).
+    """
+
+    reason: str
+    operations: frozenset[str] | None = None
+    only: Mapping[str, Any] = field(default_factory=dict)
+    level: int = logging.WARNING
+
+    def covers(self, service: str, operation: str, params: Mapping[str, Any]) -> bool:
+        if self.operations is not None and f"{service}.{operation}" not in self.operations:
+            return False
+        return all(params.get(name) == value for name, value in self.only.items())
+
+
+class ReadOnlyGuard:
+    """Refuses mutating calls (when `read_only`) and logs every write that goes through.
+
+    Permissions live in a context variable: they apply to the thread (or task) that opened them and
+    end with the `with` block, so a write window in one test never opens writes for another thread.
+    """
+
+    def __init__(self, redactor: Redactor, *, read_only: bool = True) -> None:
+        self.redactor = redactor
+        self.read_only = read_only
+        self._permissions: contextvars.ContextVar[tuple[WritePermission, ...]] = contextvars.ContextVar(
+            f"stackharness_write_permissions_{id(self)}", default=())
+
+    @contextmanager
+    def allow_writes(self, reason: str, *, operations: Collection[str] | None = None,
+                     only: Mapping[str, Any] | None = None, level: int = logging.WARNING
+                     ) -> Iterator[WritePermission]:
+        """Permit writes inside the block (all, or just `operations`, or just those matching `only`)."""
+        if not reason.strip():
+            raise ValueError("a write permission needs a reason (it is logged with every write)")
+        permission = WritePermission(reason, frozenset(operations) if operations is not None else None,
+                                     dict(only or {}), level)
+        token = self._permissions.set((*self._permissions.get(), permission))
+        try:
+            yield permission
+        finally:
+            self._permissions.reset(token)
+
+    def allow_lock_writes(self, table: str) -> AbstractContextManager[WritePermission]:
+        """Permit only the Terraform-compatible lock item writes (`PutItem`/`DeleteItem`) on `table`."""
+        return self.allow_writes(f"state lock item on DynamoDB table {table}",
+                                 operations=LOCK_OPERATIONS, only={"TableName": table})
+
+    def check(self, service: str, operation: str, params: Mapping[str, Any], *, account: str,
+              region: str) -> None:
+        """Let a call through, log it when it writes, or raise `ReadOnlyViolation`."""
+        if is_read(service, operation):
+            return
+        name = f"{service}.{operation}"
+        touched = self.redactor.redact_obj(identifiers(params))
+        described = ", ".join(f"{k}={v}" for k, v in touched.items()) or "no identifiers"
+        permission = next((p for p in reversed(self._permissions.get())
+                           if p.covers(service, operation, params)), None)
+        if permission is None and self.read_only:
+            raise ReadOnlyViolation(
+                f"refused {name} ({described}) in {account}/{region}: this run is read-only",
+                hint="drift and check runs never change AWS; only commands that exist to write "
+                     "(lock clean, credential rotation, demo provisioning) lift the guard")
+        reason = permission.reason if permission else "write access granted to this run"
+        log.log(permission.level if permission else logging.WARNING, "AWS write %s (%s) in %s/%s: %s", name,
+                described, account, region, self.redactor.redact(reason))
