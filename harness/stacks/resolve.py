@@ -146,10 +146,12 @@ class ManifestResolver:
                     draft = self._component(root, kind, name, section, typed_components, globals_,
                                             overrides, manifest_name, issues)
                 except InheritanceError as exc:
-                    issues.append(Issue(exc.message, name, kind, exc.key_path, hint=exc.hint))
+                    issues.append(Issue(exc.message, name, kind, exc.key_path, hint=exc.hint,
+                                        stack=self._best_effort_stack(root, globals_, section, manifest_name)))
                     continue
                 except MergeTypeError as exc:
-                    issues.append(Issue(f"{exc}", name, kind, ("components", kind, name, *exc.path)))
+                    issues.append(Issue(f"{exc}", name, kind, ("components", kind, name, *exc.path),
+                                        stack=self._best_effort_stack(root, globals_, section, manifest_name)))
                     continue
                 except NamingError as exc:
                     issues.append(Issue(exc.message, name, kind, ("components", kind, name), hint=exc.hint))
@@ -157,6 +159,18 @@ class ManifestResolver:
                 if draft is not None:
                     drafts.append(draft)
         return drafts, issues
+
+    def _best_effort_stack(self, root: Node, globals_: _Globals, section: Any,
+                           manifest_name: str | None) -> str:
+        """The stack name from the stack's and the component's own vars (for naming an error)."""
+        own = section.get("vars") if isinstance(section, dict) else None
+        try:
+            vars_ = merge_layers((globals_.sections["vars"], own if isinstance(own, dict) else None))
+            return stack_name(manifest_name=manifest_name, name_template=self.atmos.name_template,
+                              name_pattern=self.atmos.name_pattern, stack_file=root.key,
+                              section={"vars": vars_})
+        except (NamingError, MergeTypeError):
+            return root.key
 
     # -- one component ---------------------------------------------------------------------------
     def _component(self, root: Node, kind: str, name: str, section: Any, all_components: Mapping[str, Any],
