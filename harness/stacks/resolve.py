@@ -146,12 +146,13 @@ class ManifestResolver:
                     draft = self._component(root, kind, name, section, typed_components, globals_,
                                             overrides, manifest_name, issues)
                 except InheritanceError as exc:
-                    issues.append(Issue(exc.message, name, kind, exc.key_path, hint=exc.hint,
-                                        stack=self._best_effort_stack(root, globals_, section, manifest_name)))
+                    stack = self._best_effort_stack(root, globals_, section, manifest_name)
+                    issues.append(Issue(exc.message, name, kind, exc.key_path, hint=exc.hint, stack=stack))
                     continue
                 except MergeTypeError as exc:
+                    stack = self._best_effort_stack(root, globals_, section, manifest_name)
                     issues.append(Issue(f"{exc}", name, kind, ("components", kind, name, *exc.path),
-                                        stack=self._best_effort_stack(root, globals_, section, manifest_name)))
+                                        stack=stack))
                     continue
                 except NamingError as exc:
                     issues.append(Issue(exc.message, name, kind, ("components", kind, name), hint=exc.hint))

@@ -44,7 +44,8 @@ def test_glob_imports_expand_in_sorted_order(make_repo):
         "stacks/catalog/svc-2.yaml": "vars: {last: svc-2}\n",
         "stacks/catalog/svc-1.yaml": "vars: {last: svc-1}\n",
         "stacks/catalog/svc-10.yaml": "vars: {last: svc-10}\n",
-        "stacks/deploy/dev.yaml": "import: ['catalog/svc-*']\nvars: {stage: dev}\ncomponents: {terraform: {a: {}}}\n",
+        "stacks/deploy/dev.yaml": ("import: ['catalog/svc-*']\nvars: {stage: dev}\n"
+                                   "components: {terraform: {a: {}}}\n"),
     }, ATMOS_NAMED_BY_STAGE)
     instance = load(repo).get("a@dev")
     assert instance.vars["last"] == "svc-2"
@@ -70,7 +71,8 @@ def test_import_objects_with_context_and_skip_if_missing(make_repo):
 def test_missing_import_is_an_error_for_that_manifest_only(make_repo):
     repo = make_repo({
         "stacks/deploy/dev.yaml": "vars: {stage: dev}\ncomponents: {terraform: {a: {}}}\n",
-        "stacks/deploy/prod.yaml": "import:\n  - mixins/nope\nvars: {stage: prod}\ncomponents: {terraform: {a: {}}}\n",
+        "stacks/deploy/prod.yaml": ("import:\n  - mixins/nope\nvars: {stage: prod}\n"
+                                    "components: {terraform: {a: {}}}\n"),
     }, ATMOS_NAMED_BY_STAGE)
     stacks = load(repo)
     assert [i.id for i in stacks] == ["a@dev"]
@@ -83,7 +85,8 @@ def test_import_cycle_is_an_error_naming_the_chain(make_repo):
     repo = make_repo({
         "stacks/mixins/a.yaml": "import: [mixins/b]\n",
         "stacks/mixins/b.yaml": "import: [mixins/a]\n",
-        "stacks/deploy/dev.yaml": "import: [mixins/a]\nvars: {stage: dev}\ncomponents: {terraform: {a: {}}}\n",
+        "stacks/deploy/dev.yaml": ("import: [mixins/a]\nvars: {stage: dev}\n"
+                                   "components: {terraform: {a: {}}}\n"),
         "stacks/deploy/ok.yaml": "vars: {stage: ok}\ncomponents: {terraform: {a: {}}}\n",
     }, ATMOS_NAMED_BY_STAGE)
     stacks = load(repo)

@@ -16,7 +16,8 @@ from harness.stacks.yaml_loader import UNSET, AppendList
 def test_maps_merge_recursively_and_later_scalars_win():
     base = {"vars": {"a": 1, "tags": {"x": "1"}}, "settings": {"s": True}}
     top = {"vars": {"a": 2, "tags": {"y": "2"}}}
-    assert merge_layers([base, top]) == {"vars": {"a": 2, "tags": {"x": "1", "y": "2"}}, "settings": {"s": True}}
+    assert merge_layers([base, top]) == {"vars": {"a": 2, "tags": {"x": "1", "y": "2"}},
+                                         "settings": {"s": True}}
 
 
 def test_null_overwrites_and_empty_map_keeps():
