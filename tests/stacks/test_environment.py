@@ -34,7 +34,8 @@ REPO = {
 
 def config(tmp_path, **rules) -> HarnessConfig:
     strict = rules.pop("strict", False)
-    return HarnessConfig(stacks_repo=tmp_path, default_region="us-east-2", environments=EnvironmentRules(**rules),
+    return HarnessConfig(stacks_repo=tmp_path, default_region="us-east-2",
+                         environments=EnvironmentRules(**rules),
                          strict_environments=strict)
 
 

@@ -67,13 +67,13 @@ def test_template_name_with_unsupported_syntax_is_an_error(make_repo):
 
 def test_pattern_name_tokens():
     assert pattern_name("{tenant}-{stage}", {"tenant": "a", "stage": 3}) == "a-3"
-    with pytest.raises(NamingError, match="vars.stage"):
+    with pytest.raises(NamingError, match=r"vars\.stage"):
         pattern_name("{tenant}-{stage}", {"tenant": "a", "stage": ""})
 
 
 @pytest.mark.parametrize("metadata,component,folder,expected", [
     ({}, "vpc", "vpc", "core-dev"),                                  # no base component: the stack name
-    ({}, "vpc/dr", "vpc", "core-dev-vpc-dr"),                        # with a base: <stack>-<component>, / -> -
+    ({}, "vpc/dr", "vpc", "core-dev-vpc-dr"),                        # a base: <stack>-<component>, / -> -
     ({"terraform_workspace": "fixed/ws"}, "vpc", "vpc", "fixed-ws"),
     ({"terraform_workspace_pattern": "{tenant}-{stage}-{component}", "terraform_workspace": "x"},
      "vpc", "vpc", "t-dev-vpc"),
@@ -86,7 +86,8 @@ def test_workspace_rules(metadata, component, folder, expected):
 
 
 def test_workspace_is_default_when_disabled():
-    assert workspace(prefix="p", component="c", terraform_component="x", metadata={"terraform_workspace": "w"},
+    assert workspace(prefix="p", component="c", terraform_component="x",
+                     metadata={"terraform_workspace": "w"},
                      vars_={}, section={}, enabled=False) == "default"
 
 

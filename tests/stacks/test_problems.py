@@ -16,10 +16,12 @@ GOOD = "vars: {stage: good}\ncomponents: {terraform: {app: {}}}\n"
     ("malformed", "vars: {stage: x\ncomponents: {}\n", "invalid YAML", 2),
     ("not-a-mapping", "- just\n- a list\n", "must be a mapping, not a list", 1),
     ("vars-list", "vars: [a, b]\n", "vars: must be a mapping", 1),
-    ("typo-type", "vars: {stage: t}\ncomponents:\n  terrafrom:\n    app: {}\n", "did you mean 'terraform'", 3),
+    ("typo-type", "vars: {stage: t}\ncomponents:\n  terrafrom:\n    app: {}\n", "did you mean 'terraform'",
+     3),
     ("components-list", "components:\n  terraform: [a]\n", "must be a mapping of component names", 2),
     ("import-map", "import: {a: b}\n", "import must be a list", 1),
-    ("list-vs-map", "import: [mixins/zones]\nvars: {stage: z, zones: {a: 1}}\n", "cannot replace the list", 2),
+    ("list-vs-map", "import: [mixins/zones]\nvars: {stage: z, zones: {a: 1}}\n", "cannot replace the list",
+     2),
 ])
 def test_bad_manifest_is_one_error_and_others_still_resolve(make_repo, name, text, expected, line):
     repo = make_repo({"stacks/deploy/good.yaml": GOOD, f"stacks/deploy/{name}.yaml": text,
@@ -33,7 +35,8 @@ def test_bad_manifest_is_one_error_and_others_still_resolve(make_repo, name, tex
 
 
 def test_non_utf8_manifest(make_repo):
-    repo = make_repo({"stacks/deploy/good.yaml": GOOD, "stacks/deploy/latin.yaml": b"vars:\n  x: \xe9\n"}, ATMOS)
+    repo = make_repo({"stacks/deploy/good.yaml": GOOD, "stacks/deploy/latin.yaml": b"vars:\n  x: \xe9\n"},
+                     ATMOS)
     stacks = load(repo)
     (error,) = stacks.errors
     assert "not UTF-8" in error.message and error.line == 2 and len(stacks) == 1
@@ -54,8 +57,8 @@ def test_broken_shared_import_names_each_affected_manifest_and_the_broken_file(m
 
 def test_duplicate_stack_names_from_two_files_are_errors_for_both(make_repo):
     repo = make_repo({
-        "stacks/deploy/one.yaml": "vars: {stage: same}\ncomponents: {terraform: {app: {vars: {v: 1}}, x: {}}}\n",
-        "stacks/deploy/two.yaml": "vars: {stage: same}\ncomponents: {terraform: {app: {vars: {v: 2}}, y: {}}}\n",
+        "stacks/deploy/one.yaml": "vars: {stage: same}\ncomponents: {terraform: {app: {vars: {v: 1}}, x: {}}}",
+        "stacks/deploy/two.yaml": "vars: {stage: same}\ncomponents: {terraform: {app: {vars: {v: 2}}, y: {}}}",
         "stacks/deploy/mixin-only.yaml": "import: [deploy/one]\n",
     }, ATMOS)
     stacks = load(repo)
@@ -76,10 +79,10 @@ def test_identical_definitions_from_two_manifests_are_not_duplicates(make_repo):
 
 
 def test_load_raises_only_when_nothing_can_be_resolved(tmp_path, make_repo):
-    with pytest.raises(StackError, match="no atmos.yaml") as err:
+    with pytest.raises(StackError, match=r"no atmos\.yaml") as err:
         load(tmp_path)
     assert err.value.hint and "--stacks-repo" in err.value.hint
-    with pytest.raises(StackError, match="line|atmos.yaml") as err:
+    with pytest.raises(StackError, match="invalid YAML") as err:
         load(make_repo({}, "stacks: [\n"))
     assert err.value.line is not None
     with pytest.raises(StackError, match="no stack manifests"):
