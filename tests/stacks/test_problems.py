@@ -57,8 +57,10 @@ def test_broken_shared_import_names_each_affected_manifest_and_the_broken_file(m
 
 def test_duplicate_stack_names_from_two_files_are_errors_for_both(make_repo):
     repo = make_repo({
-        "stacks/deploy/one.yaml": "vars: {stage: same}\ncomponents: {terraform: {app: {vars: {v: 1}}, x: {}}}",
-        "stacks/deploy/two.yaml": "vars: {stage: same}\ncomponents: {terraform: {app: {vars: {v: 2}}, y: {}}}",
+        "stacks/deploy/one.yaml":
+            "vars: {stage: same}\ncomponents: {terraform: {app: {vars: {v: 1}}, x: {}}}",
+        "stacks/deploy/two.yaml":
+            "vars: {stage: same}\ncomponents: {terraform: {app: {vars: {v: 2}}, y: {}}}",
         "stacks/deploy/mixin-only.yaml": "import: [deploy/one]\n",
     }, ATMOS)
     stacks = load(repo)
