@@ -21,7 +21,8 @@ from harness.errors import StackError
 from harness.stacks import load
 
 ATMOS = ('base_path: "."\ncomponents:\n  terraform:\n    base_path: components/terraform\n'
-         'stacks:\n  base_path: stacks\n  included_paths: ["deploy/**/*"]\n  name_pattern: "{tenant}-{stage}"\n')
+         'stacks:\n  base_path: stacks\n  included_paths: ["deploy/**/*"]\n'
+         '  name_pattern: "{tenant}-{stage}"\n')
 REPO = {
     "stacks/catalog/vpc.yaml": """
         components:
@@ -95,7 +96,7 @@ def test_missing_failing_or_garbled_atmos_is_a_stack_error(make_repo, on_path, m
     with pytest.raises(StackError, match="not found on PATH"):
         load(repo, config)
     fake_atmos(on_path, "", exit_code=1, stderr="first line\nError: invalid stack manifest\n")
-    with pytest.raises(StackError, match="exit 1.*invalid stack manifest"):
+    with pytest.raises(StackError, match=r"exit 1.*invalid stack manifest"):
         load(repo, config)
     fake_atmos(on_path, "{not json")
     with pytest.raises(StackError, match="invalid JSON"):
