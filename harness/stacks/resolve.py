@@ -99,6 +99,20 @@ class _Globals:
         }
         self.scalars = {name: typed.get(name) if isinstance(typed.get(name), str) else ""
                         for name in ("command", "backend_type", "remote_state_backend_type")}
+        self._with_base: dict[tuple[str, int, str], tuple[Any, Any]] = {}
+
+    def with_base(self, key: str, base: Mapping[str, Any] | None, strategy: str) -> Any:
+        """This stack's section merged with a base component's, once per base: the components of a
+        stack that share a base (a catalog family) share the result."""
+        own = self.sections[key]
+        if not base or not own:
+            return base or own
+        memo_key = (key, id(base), strategy)
+        hit = self._with_base.get(memo_key)
+        if hit is None or hit[1] is not base:
+            hit = (merge_layers((own, base), strategy), base)
+            self._with_base[memo_key] = hit
+        return hit[0]
 
 
 def _last_non_empty(*values: Any) -> str:
@@ -206,8 +220,8 @@ class ManifestResolver:
                 strategy = layer["list_merge_strategy"]
 
         def merged(key: str) -> Any:
-            return merge_layers((gsec[key], base_sections.get(key), section.get(key), own_overrides.get(key)),
-                                strategy)
+            return merge_layers((globals_.with_base(key, base_sections.get(key), strategy), section.get(key),
+                                 own_overrides.get(key)), strategy)
 
         vars_ = merged("vars")
         settings = merged("settings")
@@ -216,9 +230,8 @@ class ManifestResolver:
         metadata = (merge_layers((base.metadata, own_metadata), strategy)
                     if base.metadata and atmos.inherit_metadata else own_metadata)
         folder = terraform_folder(name, section, all_components, kind)
-        command = _last_non_empty(atmos.commands.get(kind, kind), globals_.scalars["command"],
-                                  base.scalars.get("command"), section.get("command"),
-                                  own_overrides.get("command"))
+        command = (own_overrides.get("command") or section.get("command") or base.scalars.get("command")
+                   or globals_.scalars["command"] or atmos.commands.get(kind, kind))
         out: dict[str, Any] = {
             "atmos_component": name,
             "atmos_manifest": root.key,

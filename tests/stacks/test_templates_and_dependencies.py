@@ -105,3 +105,12 @@ def test_dependencies_components_same_stack_by_default_and_templated_stack(make_
     assert stacks.get("db@ue1-dev").dependencies == ("vpc@ue1-dev",)
     app = stacks.get("app@ue1-dev")
     assert app.component_type == "helmfile" and app.dependencies == ("db@ue1-dev",) and not app.deployable
+
+
+def test_templates_inside_included_files_are_rendered_too(make_repo):
+    repo = make_repo({
+        "stacks/data/tags.yaml": "owner: '{{ .vars.stage }}-team'\n",
+        "stacks/deploy/dev.yaml": ("vars: {environment: ue1, stage: dev}\n"
+                                   "components: {terraform: {app: {vars: {tags: !include ../data/tags.yaml}}}}\n"),
+    }, ATMOS)
+    assert load(repo).get("app@ue1-dev").vars["tags"] == {"owner": "dev-team"}
