@@ -252,7 +252,8 @@ class ManifestParser:
                           has_templates="{{" in text or loader.templates, text=text)
 
     # -- !include ------------------------------------------------------------------------------
-    def _include(self, target: str, manifest: Path, line: int, issues: list[ParseIssue]) -> tuple[Any, bool]:
+    def _include(self, target: str, manifest: Path, line: int,
+                 issues: list[ParseIssue]) -> tuple[Any, bool]:
         """The included value and whether its text holds a template; each file is read once."""
         path = self._include_path(target, manifest)
         if path is None:
