@@ -15,7 +15,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from harness.cli.common import EXIT_CLEAN, EXIT_FINDINGS, CommandContext, add_command, path_arg
-from harness.cli.graph import load_base, load_stacks
+from harness.cli.graph import load_base
+from harness.cli.stacks_output import add_stacks_source_option, load_stacks
 from harness.errors import UsageError
 from harness.graph import DependencyGraph
 from harness.whatif import ChangeSet, WhatIf, parse_dependency_change, what_if
@@ -26,7 +27,7 @@ TEXT_ROWS = 40   # the table stays short enough to paste into a pull request
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     parser = add_command(subparsers, "what-if", common, run,
                          help="What a change does to the dependency graph and the work "
-                              "(exit 1 when it creates a cycle).")
+                              "(exit 1 when it creates a cycle).", config_keys=("stacks_source",))
     parser.add_argument("--changed", action="append", default=[], metavar="ID",
                         help="an instance component@stack that changes (repeatable)")
     parser.add_argument("--changed-file", action="append", default=[], metavar="PATH",
@@ -42,6 +43,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
                         help="suppose Y@S no longer depends on X@S (repeatable)")
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     parser.add_argument("--output", "-o", type=path_arg, metavar="FILE", help="write here instead of stdout")
+    add_stacks_source_option(parser)
 
 
 def run(ctx: CommandContext) -> int:

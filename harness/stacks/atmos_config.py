@@ -35,6 +35,7 @@ class AtmosConfig:
     list_merge_strategy: str = REPLACE
     inherit_metadata: bool = True
     integrations_github: Mapping[str, Any] = field(default_factory=dict)
+    atlantis_project_templates: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def root(self) -> Path:
@@ -140,6 +141,8 @@ def load_atmos_config(repo: str | Path) -> AtmosConfig:
     inherit = stacks.get("inherit") or {}
     integrations = data.get("integrations") or {}
     github = integrations.get("github") if isinstance(integrations, Mapping) else None
+    atlantis = integrations.get("atlantis") if isinstance(integrations, Mapping) else None
+    templates = atlantis.get("project_templates") if isinstance(atlantis, Mapping) else None
     return AtmosConfig(
         path=path,
         base_path=base_path,
@@ -155,4 +158,5 @@ def load_atmos_config(repo: str | Path) -> AtmosConfig:
         list_merge_strategy=strategy,
         inherit_metadata=not (isinstance(inherit, Mapping) and inherit.get("metadata") is False),
         integrations_github=github if isinstance(github, Mapping) else {},
+        atlantis_project_templates=templates if isinstance(templates, Mapping) else {},
     )

@@ -79,7 +79,7 @@ class _NativeLoad:
         for path in files:
             drafts.extend(self._manifest(path))
         drafts = self._drop_duplicates(drafts)
-        instances = self._instances(drafts)
+        instances = assemble_instances(drafts, self.config, self.problems)
         return StackSet(repo=str(self.atmos.root), instances=tuple(instances), problems=tuple(self.problems))
 
     # -- manifests -------------------------------------------------------------------------------
@@ -170,33 +170,44 @@ class _NativeLoad:
                     stack_file=winner.stack_file, severity="warning"))
         return list(first.values())
 
-    def _instances(self, drafts: list[Draft]) -> list[ComponentInstance]:
-        index = DependencyIndex(Candidate(d.component, d.stack, d.section.get("vars") or {}) for d in drafts)
-        rules = self.config.environments
-        instances = []
-        for draft in drafts:
-            iid = instance_id(draft.component, draft.stack)
-            section = draft.section
-            candidate = Candidate(draft.component, draft.stack, section.get("vars") or {})
-            deps = index.resolve(candidate, section)
-            for error in deps.errors:
-                self.problems.append(ResolutionProblem(f"{iid}: dependency {error}", file=str(draft.manifest),
-                                                       instance=iid, stack_file=draft.stack_file))
-            where = locate(section, self.config.default_region)
-            env_type, _how = classify(iid, draft.stack, section, where.account_id, rules)
-            if env_type is None and self.config.strict_environments and _deployable(draft):
-                self.problems.append(ResolutionProblem(
-                    f"{iid} has no environment type (strict_environments is on) — set "
-                    "settings.stackharness.environment_type, or map the stack or account under environments:",
-                    file=str(draft.manifest), instance=iid, stack_file=draft.stack_file))
-            instances.append(build_instance(draft.component, draft.stack, draft.kind, section,
-                                            stack_file=draft.stack_file, sources=draft.files,
-                                            component_path=draft.component_path, state_key=draft.state_key,
-                                            dependencies=deps.ids, dependency_errors=deps.errors,
-                                            environment_type=env_type, region=where.region,
-                                            account_id=where.account_id, role_arn=where.role_arn,
-                                            imports=tuple(sorted(draft.imports))))
-        return instances
+def assemble_instances(drafts: list[Draft], config: HarnessConfig,
+                       problems: list[ResolutionProblem]) -> list[ComponentInstance]:
+    """Attach dependencies, location and environment type to resolved sections; build the instances.
+
+    Shared by the native resolver and the `atmos` adapter, so both give the same model.
+    """
+    index = DependencyIndex(Candidate(d.component, d.stack, d.section.get("vars") or {}) for d in drafts)
+    rules = config.environments
+    classified: dict[tuple[str, str | None, int], tuple[str | None, str]] = {}
+    instances = []
+    for draft in drafts:
+        iid = instance_id(draft.component, draft.stack)
+        section = draft.section
+        deps = index.resolve(Candidate(draft.component, draft.stack, section.get("vars") or {}), section)
+        for error in deps.errors:
+            problems.append(ResolutionProblem(f"{iid}: dependency {error}", file=str(draft.manifest),
+                                              instance=iid, stack_file=draft.stack_file))
+        where = locate(section, config.default_region)
+        settings = section.get("settings") or {}
+        key = (draft.stack, where.account_id, id(settings.get("stackharness")))
+        found = classified.get(key) if not rules.guess_from_account_name else None
+        if found is None:
+            found = classify(iid, draft.stack, section, where.account_id, rules)
+            classified[key] = found
+        env_type = found[0]
+        if env_type is None and config.strict_environments and _deployable(draft):
+            problems.append(ResolutionProblem(
+                f"{iid} has no environment type (strict_environments is on) — set "
+                "settings.stackharness.environment_type, or map the stack or account under environments:",
+                file=str(draft.manifest), instance=iid, stack_file=draft.stack_file))
+        instances.append(build_instance(draft.component, draft.stack, draft.kind, section,
+                                        stack_file=draft.stack_file, sources=draft.files,
+                                        component_path=draft.component_path, state_key=draft.state_key,
+                                        dependencies=deps.ids, dependency_errors=deps.errors,
+                                        environment_type=env_type, region=where.region,
+                                        account_id=where.account_id, role_arn=where.role_arn,
+                                        imports=tuple(sorted(draft.imports))))
+    return instances
 
 
 _MANIFEST_KEYS = ("atmos_manifest", "atmos_stack_file")
@@ -216,7 +227,7 @@ def _deployable(draft: Draft) -> bool:
 
 
 def build_instance(component: str, stack: str, kind: str, section: Mapping[str, Any], *, stack_file: str,
-                   sources: tuple[Path, ...] | tuple[str, ...], component_path: str | None,
+                   sources: tuple[str, ...], component_path: str | None,
                    state_key: str | None, dependencies: tuple[str, ...], dependency_errors: tuple[str, ...],
                    environment_type: str | None, region: str | None, account_id: str | None,
                    role_arn: str | None, imports: tuple[str, ...] = ()) -> ComponentInstance:
@@ -228,7 +239,7 @@ def build_instance(component: str, stack: str, kind: str, section: Mapping[str, 
         backend_type=str(section.get("backend_type") or ""), backend=section.get("backend") or {},
         metadata=section.get("metadata") or {}, providers=section.get("providers") or {},
         workspace=str(section.get("workspace") or ""), state_key=state_key, stack_file=stack_file,
-        sources=tuple(str(s) for s in sources), component_path=component_path,
+        sources=tuple(sources), component_path=component_path,
         inheritance=tuple(section.get("inheritance") or ()), dependencies=dependencies,
         dependency_errors=dependency_errors, environment_type=environment_type, region=region,
         account_id=account_id, role_arn=role_arn, imports=imports, section=section,

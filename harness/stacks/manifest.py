@@ -12,6 +12,7 @@ relative to the importing file, anything else to `stacks.base_path`; without an 
 
 from __future__ import annotations
 
+import difflib
 import glob
 import os
 import re
@@ -161,6 +162,7 @@ class Node:
     key: str
     data: dict[str, Any]
     children: tuple[Node, ...]
+    groups: tuple[int, ...]                   # how many children each import entry matched (in order)
     config: dict[str, Any]                    # the merged closure (read-only)
     import_keys: frozenset[str]               # every import, transitively
     files: tuple[str, ...]                    # every file of the closure (absolute), merge order, unique
@@ -229,16 +231,16 @@ class ImportGraph:
         if not (context or path.name.endswith(_TEMPLATE_SUFFIXES)):
             return self.parser.parse(path)
 
-        def render_text(text: str) -> tuple[str, list[ParseIssue]]:
+        def render_text(text: str) -> tuple[str, list[ParseIssue], bool]:
             try:
                 rendered = render(text, context)
             except TemplateMissingKey as exc:
                 return text, [ParseIssue(f"import context has no value for {exc.path}; the file is "
-                                         "used as written", str(path), None, "warning")]
+                                         "used as written", str(path), None, "warning")], False
             if not rendered.supported:
                 return text, [ParseIssue("the file uses Go-template features beyond {{ .path }}; "
-                                         "it is used as written", str(path), None, "warning")]
-            return rendered.text, []
+                                         "it is used as written", str(path), None, "warning")], True
+            return rendered.text, [], False
 
         return self.parser.parse(path, render=render_text, context_key=_freeze(context))
 
@@ -246,13 +248,21 @@ class ImportGraph:
         parsed = self._parse(path, context)
         if parsed.error is not None:
             err = parsed.error
-            raise ManifestError(err.message, err.file, err.line, err.hint)
+            message, hint = err.message, err.hint
+            if parsed.template_unsupported:
+                message += (" (the file is a Go template using features beyond {{ .path }}, so its text was "
+                            "parsed unrendered)")
+                hint = "use --stacks-source atmos for this repository, or simplify the template"
+            raise ManifestError(message, err.file, err.line, hint)
         data = parsed.data or {}
+        _validate_sections(parsed)
         children = []
+        groups = []
         for spec, line in self._import_specs(parsed):
             merged_context = merge_layers([spec.context, context]) if (spec.context or context) else {}
-            for target in self._resolve(spec, path, line):
-                children.append(self.node(target, merged_context))
+            targets = self._resolve(spec, path, line)
+            children.extend(self.node(target, merged_context) for target in targets)
+            groups.append(len(targets))
         layers = [child.config for child in children]
         layers.append(data)
         try:
@@ -272,7 +282,8 @@ class ImportGraph:
         files[str(path)] = None
         warnings.update(dict.fromkeys(parsed.warnings))
         return Node(
-            path=path, key=stack_key(self.atmos, path), data=data, children=tuple(children), config=config,
+            path=path, key=stack_key(self.atmos, path), data=data, children=tuple(children),
+            groups=tuple(groups), config=config,
             import_keys=frozenset(import_keys), files=tuple(files), parsed=parsed,
             has_markers=parsed.has_markers or any(c.has_markers for c in children),
             has_templates=parsed.has_templates or any(c.has_templates for c in children),
@@ -346,6 +357,38 @@ class ImportGraph:
         return None
 
 
+# -- validation -----------------------------------------------------------------------------------
+
+_MAPPING_SECTIONS = ("vars", "settings", "env", "overrides", "terraform", "helmfile", "packer", "components",
+                     "dependencies", "hooks", "providers", "backend", "remote_state_backend")
+KNOWN_COMPONENT_TYPES = ("terraform", "helmfile", "packer", "ansible", "kubernetes", "helm")
+
+
+def _validate_sections(parsed: ParsedFile) -> None:
+    """Top-level sections of the wrong type make the manifest unusable (Atmos refuses them too)."""
+    data = parsed.data or {}
+    for key in _MAPPING_SECTIONS:
+        value = data.get(key)
+        if value is not None and not isinstance(value, dict):
+            raise ManifestError(f"{key}: must be a mapping, not a {type(value).__name__}", parsed.path,
+                                line_of_key(parsed.text, (key,)), hint=f"write {key}: as key: value pairs")
+    name = data.get("name")
+    if name is not None and not isinstance(name, str):
+        raise ManifestError("name: must be a string (the stack name)", parsed.path,
+                            line_of_key(parsed.text, ("name",)))
+    components = data.get("components") or {}
+    for kind, section in components.items():
+        if kind not in KNOWN_COMPONENT_TYPES:
+            close = difflib.get_close_matches(str(kind), KNOWN_COMPONENT_TYPES, n=1)
+            raise ManifestError(f"components.{kind}: unknown component type", parsed.path,
+                                line_of_key(parsed.text, ("components", kind)),
+                                hint=f"did you mean {close[0]!r}?" if close else
+                                f"use one of {', '.join(KNOWN_COMPONENT_TYPES)}")
+        if section is not None and not isinstance(section, dict):
+            raise ManifestError(f"components.{kind}: must be a mapping of component names", parsed.path,
+                                line_of_key(parsed.text, ("components", kind)))
+
+
 # -- overrides ------------------------------------------------------------------------------------
 
 def _overrides_of(data: Mapping[str, Any], kind: str) -> Mapping[str, Any]:
@@ -372,9 +415,13 @@ def component_overrides(root: Node, kind: str, strategy: str) -> dict[str, Any]:
               parent_imports: Mapping[str, Any]) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
         inline = merge_layers([_overrides_of(node.data, kind), parent_inline], strategy)
         imports = parent_imports
-        for child in node.children:
-            child_inline, child_imports = visit(child, inline, imports)
-            imports = merge_layers([imports, child_imports, child_inline], strategy)
+        start = 0
+        for size in node.groups:
+            # the files one import entry matches (a glob) all start from the same collected overrides
+            results = [visit(child, inline, imports) for child in node.children[start:start + size]]
+            start += size
+            for child_inline, child_imports in results:
+                imports = merge_layers([imports, child_imports, child_inline], strategy)
         final = merge_layers([imports, inline], strategy)
         components = node.data.get("components")
         typed = components.get(kind) if isinstance(components, dict) else None

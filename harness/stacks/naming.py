@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from harness.stacks.templates import TemplateMissingKey, render
@@ -23,18 +24,25 @@ class NamingError(ValueError):
         self.hint = hint
 
 
+@lru_cache(maxsize=64)
+def _split_pattern(pattern: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """`"{a}-x-{b}"` -> literals `("", "-x-", "")` and tokens `("a", "b")` (computed once per pattern)."""
+    parts = _TOKEN.split(pattern)
+    return tuple(parts[0::2]), tuple(parts[1::2])
+
+
 def pattern_name(pattern: str, vars_: Mapping[str, Any], *, what: str = "stacks.name_pattern") -> str:
     """`{tenant}-{environment}-{stage}` filled from the component's vars; every token must be set."""
-
-    def token(match: re.Match[str]) -> str:
-        name = match.group(1)
+    literals, tokens = _split_pattern(pattern)
+    out = [literals[0]]
+    for name, literal in zip(tokens, literals[1:], strict=True):
         value = vars_.get(name)
         if value is None or value == "":
             raise NamingError(f"{what} {pattern!r} needs vars.{name}, which is not set",
                               hint=f"set vars.{name} for the component or its stack")
-        return str(value)
-
-    return _TOKEN.sub(token, pattern)
+        out.append(value if type(value) is str else str(value))
+        out.append(literal)
+    return "".join(out)
 
 
 def template_name(template: str, section: Mapping[str, Any], *, what: str = "stacks.name_template") -> str:
@@ -110,6 +118,37 @@ def workspace(*, prefix: str, component: str, terraform_component: str, metadata
     else:
         result = f"{prefix}-{component}"
     return result.replace("/", "-")
+
+
+def spacelift_stack(settings: Mapping[str, Any], vars_: Mapping[str, Any], stack: str, component: str,
+                    terraform_component: str) -> str | None:
+    """Atmos's Spacelift stack name, when `settings.spacelift.workspace_enabled` is true."""
+    spacelift = settings.get("spacelift")
+    if not isinstance(spacelift, dict) or spacelift.get("workspace_enabled") is not True:
+        return None
+    pattern = spacelift.get("stack_name_pattern")
+    base = "" if terraform_component == component else terraform_component
+    if isinstance(pattern, str) and pattern:
+        name = replace_context_tokens(pattern, vars_, component, base)
+    else:
+        name = f"{stack}-{component}"
+    return name.replace("/", "-")
+
+
+def atlantis_project(settings: Mapping[str, Any], vars_: Mapping[str, Any], component: str,
+                     terraform_component: str, templates: Mapping[str, Any]) -> str | None:
+    """Atmos's Atlantis project name, from `settings.atlantis.project_template(_name)`."""
+    atlantis = settings.get("atlantis")
+    if not isinstance(atlantis, dict):
+        return None
+    template = atlantis.get("project_template")
+    if not isinstance(template, dict):
+        template = templates.get(atlantis.get("project_template_name"))  # type: ignore[arg-type]
+    name = template.get("name") if isinstance(template, dict) else None
+    if not isinstance(name, str) or not name:
+        return None
+    base = "" if terraform_component == component else terraform_component
+    return replace_context_tokens(name, vars_, component, base)
 
 
 def s3_workspace_key_prefix(backend: Mapping[str, Any], component: str, terraform_component: str,

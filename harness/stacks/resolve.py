@@ -28,8 +28,10 @@ from harness.stacks.manifest import Node, component_overrides
 from harness.stacks.merge import LIST_STRATEGIES, MergeTypeError, merge_layers, strip_markers
 from harness.stacks.naming import (
     NamingError,
+    atlantis_project,
     s3_state_key,
     s3_workspace_key_prefix,
+    spacelift_stack,
     stack_name,
     workspace,
 )
@@ -97,6 +99,20 @@ class _Globals:
         }
         self.scalars = {name: typed.get(name) if isinstance(typed.get(name), str) else ""
                         for name in ("command", "backend_type", "remote_state_backend_type")}
+        self._with_base: dict[tuple[str, int, str], tuple[Any, Any]] = {}
+
+    def with_base(self, key: str, base: Mapping[str, Any] | None, strategy: str) -> Any:
+        """This stack's section merged with a base component's, once per base: the components of a
+        stack that share a base (a catalog family) share the result."""
+        own = self.sections[key]
+        if not base or not own:
+            return base or own
+        memo_key = (key, id(base), strategy)
+        hit = self._with_base.get(memo_key)
+        if hit is None or hit[1] is not base:
+            hit = (merge_layers((own, base), strategy), base)
+            self._with_base[memo_key] = hit
+        return hit[0]
 
 
 def _last_non_empty(*values: Any) -> str:
@@ -144,10 +160,13 @@ class ManifestResolver:
                     draft = self._component(root, kind, name, section, typed_components, globals_,
                                             overrides, manifest_name, issues)
                 except InheritanceError as exc:
-                    issues.append(Issue(exc.message, name, kind, exc.key_path, hint=exc.hint))
+                    stack = self._best_effort_stack(root, globals_, section, manifest_name)
+                    issues.append(Issue(exc.message, name, kind, exc.key_path, hint=exc.hint, stack=stack))
                     continue
                 except MergeTypeError as exc:
-                    issues.append(Issue(f"{exc}", name, kind, ("components", kind, name, *exc.path)))
+                    stack = self._best_effort_stack(root, globals_, section, manifest_name)
+                    issues.append(Issue(f"{exc}", name, kind, ("components", kind, name, *exc.path),
+                                        stack=stack))
                     continue
                 except NamingError as exc:
                     issues.append(Issue(exc.message, name, kind, ("components", kind, name), hint=exc.hint))
@@ -155,6 +174,18 @@ class ManifestResolver:
                 if draft is not None:
                     drafts.append(draft)
         return drafts, issues
+
+    def _best_effort_stack(self, root: Node, globals_: _Globals, section: Any,
+                           manifest_name: str | None) -> str:
+        """The stack name from the stack's and the component's own vars (for naming an error)."""
+        own = section.get("vars") if isinstance(section, dict) else None
+        try:
+            vars_ = merge_layers((globals_.sections["vars"], own if isinstance(own, dict) else None))
+            return stack_name(manifest_name=manifest_name, name_template=self.atmos.name_template,
+                              name_pattern=self.atmos.name_pattern, stack_file=root.key,
+                              section={"vars": vars_})
+        except (NamingError, MergeTypeError):
+            return root.key
 
     # -- one component ---------------------------------------------------------------------------
     def _component(self, root: Node, kind: str, name: str, section: Any, all_components: Mapping[str, Any],
@@ -189,8 +220,8 @@ class ManifestResolver:
                 strategy = layer["list_merge_strategy"]
 
         def merged(key: str) -> Any:
-            return merge_layers((gsec[key], base_sections.get(key), section.get(key), own_overrides.get(key)),
-                                strategy)
+            return merge_layers((globals_.with_base(key, base_sections.get(key), strategy), section.get(key),
+                                 own_overrides.get(key)), strategy)
 
         vars_ = merged("vars")
         settings = merged("settings")
@@ -199,9 +230,8 @@ class ManifestResolver:
         metadata = (merge_layers((base.metadata, own_metadata), strategy)
                     if base.metadata and atmos.inherit_metadata else own_metadata)
         folder = terraform_folder(name, section, all_components, kind)
-        command = _last_non_empty(atmos.commands.get(kind, kind), globals_.scalars["command"],
-                                  base.scalars.get("command"), section.get("command"),
-                                  own_overrides.get("command"))
+        command = (own_overrides.get("command") or section.get("command") or base.scalars.get("command")
+                   or globals_.scalars["command"] or atmos.commands.get(kind, kind))
         out: dict[str, Any] = {
             "atmos_component": name,
             "atmos_manifest": root.key,
@@ -230,6 +260,8 @@ class ManifestResolver:
                               exc.hint) from None
         out["atmos_stack"] = stack
         out["stack"] = stack
+        if "spacelift" in settings or "atlantis" in settings:
+            self._integrations(out, settings, vars_, stack, name, folder)
 
         state_key = None
         if kind == "terraform":
@@ -246,6 +278,16 @@ class ManifestResolver:
         if root.has_templates and contains_template(out, self._template_memo):
             self._render(draft, issues)
         return draft
+
+    def _integrations(self, out: dict[str, Any], settings: Mapping[str, Any], vars_: Mapping[str, Any],
+                      stack: str, name: str, folder: str) -> None:
+        """The names Atmos adds for its Spacelift and Atlantis integrations (templates may use them)."""
+        spacelift = spacelift_stack(settings, vars_, stack, name, folder)
+        if spacelift:
+            out["spacelift_stack"] = spacelift
+        project = atlantis_project(settings, vars_, name, folder, self.atmos.atlantis_project_templates)
+        if project:
+            out["atlantis_project"] = project
 
     def _terraform(self, out: dict[str, Any], section: Mapping[str, Any], base: Any, globals_: _Globals,
                    name: str, folder: str, metadata: Mapping[str, Any], vars_: Mapping[str, Any],
