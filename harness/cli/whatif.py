@@ -64,8 +64,11 @@ def run(ctx: CommandContext) -> int:
     for given in result.unmatched_files:
         print(f"stackharness: warning: {given} is used by no instance (no manifest imports it and no "
               "Terraform folder holds it)", file=sys.stderr)
+    # Off a terminal, a wide plain console: the table is as wide as its content, never cut.
+    console = ctx.console if ctx.console.is_terminal and not args.output else \
+        Console(no_color=True, width=1000, highlight=False)
     text = json.dumps(result.to_dict(), indent=2) + "\n" if args.format == "json" else \
-        render_text(result, ctx.console if not args.output else Console(no_color=True, width=160))
+        render_text(result, console)
     if args.output:
         Path(args.output).write_text(ctx.redactor.redact(text), encoding="utf-8")
     else:
@@ -79,7 +82,7 @@ def render_text(result: WhatIf, console: Console, rows: int = TEXT_ROWS) -> str:
     moved = {m.id for m in result.moved}
     table = Table(box=box.MARKDOWN, show_edge=True, pad_edge=True)
     for column in ("instance", "impact", "why", "batch"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
 
     def batch(instance: str) -> str:
         old, new = batch_before.get(instance), batch_after.get(instance)
