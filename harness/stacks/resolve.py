@@ -341,7 +341,7 @@ class ManifestResolver:
         return path
 
     def _render(self, draft: Draft, issues: list[Issue]) -> None:
-        renderer = SectionRenderer(draft.section)
+        renderer = SectionRenderer(draft.section, self._template_memo)
         rendered = renderer.value(draft.section)
         draft.missing_templates = renderer.missing
         draft.unsupported_templates = renderer.unsupported
