@@ -46,7 +46,7 @@ class Reason:
     detail: str = ""
 
     def __str__(self) -> str:
-        labels = {"changed": "changed", "file": "file", "folder": "folder", "section": "section",
+        labels = {"changed": "named with --changed", "file": "file", "folder": "folder", "section": "section",
                   "component": "component folder", "added": "added", "removed": "removed",
                   "dependency-added": "new dependency on", "dependency-removed": "dropped dependency on"}
         label = labels.get(self.kind, self.kind)

@@ -11,6 +11,7 @@ import fnmatch
 from typing import Any
 
 from harness.cli.common import EXIT_CLEAN, EXIT_ERROR, CommandContext, add_command
+from harness.cli.describe_graph import register_affected, register_dependents
 from harness.cli.stacks_output import (
     add_format_option,
     add_stacks_source_option,
@@ -31,15 +32,18 @@ def _describe_stacks(ctx: CommandContext) -> int:
     stack_set = load_stacks(ctx)
     stacks, components = ctx.args.stack, ctx.args.component
 
-    def matches(component: str, stack: str, stack_file: str | None = None) -> bool:
-        ok_stack = (not stacks or fnmatch.fnmatchcase(stack, stacks)
-                    or (stack_file is not None and fnmatch.fnmatchcase(stack_file, stacks)))
-        return ok_stack and (not components or fnmatch.fnmatchcase(component, components))
+    def stack_matches(stack: str, stack_file: str | None = None) -> bool:
+        return (not stacks or fnmatch.fnmatchcase(stack, stacks)
+                or (stack_file is not None and fnmatch.fnmatchcase(stack_file, stacks)))
 
-    shown = [i for i in stack_set if matches(i.component, i.stack, i.stack_file)]
-    if stacks and not any(matches("", i.stack, i.stack_file) for i in stack_set):
+    def matches(component: str, stack: str, stack_file: str | None = None) -> bool:
+        return stack_matches(stack, stack_file) and (not components
+                                                      or fnmatch.fnmatchcase(component, components))
+
+    if stacks and not any(stack_matches(i.stack, i.stack_file) for i in stack_set):
         raise UsageError(f"stack {stacks!r} not found in {stack_set.repo}",
                          hint=stack_candidates(stack_set, stacks))
+    shown = [i for i in stack_set if matches(i.component, i.stack, i.stack_file)]
     ctx.write(render(describe_stacks_shape(shown), ctx.args.output_format))
     scoped = errors_in_scope(stack_set.problems, lambda iid: matches(*split_id(iid)))
     report_problems(ctx, [p for p in stack_set.problems if p.severity != "error"] + scoped)
@@ -83,7 +87,7 @@ def register_component(subparsers: Any, common: argparse.ArgumentParser) -> None
 
 
 # The `describe` subcommands, in --help order; other modules add theirs here (dependents, affected).
-SUBCOMMANDS: tuple = (register_stacks, register_component)
+SUBCOMMANDS: tuple = (register_stacks, register_component, register_dependents, register_affected)
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:

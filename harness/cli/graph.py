@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.cli.common import EXIT_CLEAN, EXIT_FINDINGS, CommandContext, add_command, path_arg
+from harness.cli.stacks_output import add_stacks_source_option, load_stacks
 from harness.errors import UsageError
 from harness.graph import DependencyGraph
 from harness.graph_render import COLLAPSE_ABOVE, FORMATS, render
@@ -22,7 +23,8 @@ log = logging.getLogger("harness.cli.graph")
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     parser = add_command(subparsers, "graph", common, run,
-                         help="Show the dependency graph of the stacks (exit 1 on cycles or errors).")
+                         help="Show the dependency graph of the stacks (exit 1 on cycles or errors).",
+                         config_keys=("stacks_source",))
     parser.add_argument("--format", choices=FORMATS, default="json", help="output format (default: json)")
     parser.add_argument("--output", "-o", type=path_arg, metavar="FILE", help="write here instead of stdout")
     parser.add_argument("--instance", dest="instances", action="append", default=[], metavar="ID",
@@ -34,13 +36,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     parser.add_argument("--title", default="Dependency graph", help="title of the HTML page")
     parser.add_argument("--collapse-above", type=int, default=COLLAPSE_ABOVE, metavar="N",
                         help=f"HTML: one box per stack above N instances (default {COLLAPSE_ABOVE})")
-
-
-def load_stacks(ctx: CommandContext) -> StackSet:
-    """The stack set of the configured repository (`--stacks-repo`)."""
-    from harness.stacks import load
-
-    return load(ctx.config.stacks_repo, ctx.config)
+    add_stacks_source_option(parser)
 
 
 def load_base(ctx: CommandContext, stack: ExitStack, base_dir: Path | None,
@@ -64,13 +60,13 @@ def load_base(ctx: CommandContext, stack: ExitStack, base_dir: Path | None,
     return load(folder, ctx.config.with_overrides(stacks_repo=folder))
 
 
-def resolution_errors(stackset: StackSet, graph: DependencyGraph) -> tuple[ResolutionProblem, ...]:
-    """Resolution errors not already in the graph's dependency errors (the loader reports both)."""
-    def known(problem: ResolutionProblem) -> bool:
-        messages = graph.errors.get(problem.instance or "", ())
-        return any(message in problem.message for message in messages)
+def resolution_errors(stackset: StackSet) -> tuple[ResolutionProblem, ...]:
+    """Resolution errors other than missing dependencies (the graph reports those per instance)."""
+    def about_a_dependency(problem: ResolutionProblem) -> bool:
+        instance = stackset.get(problem.instance) if problem.instance else None
+        return instance is not None and any(m in problem.message for m in instance.dependency_errors)
 
-    return tuple(p for p in stackset.errors if not known(p))
+    return tuple(p for p in stackset.errors if not about_a_dependency(p))
 
 
 def problem_entries(problems: tuple[ResolutionProblem, ...]) -> list[dict[str, str]]:
@@ -101,7 +97,7 @@ def run(ctx: CommandContext) -> int:
     if args.instances:
         graph = graph.subgraph(graph.closure(args.instances, args.include_dependencies,
                                              args.include_dependents))
-    resolution = resolution_errors(stackset, graph)
+    resolution = resolution_errors(stackset)
     if args.format == "json":
         payload = graph.to_dict()
         payload["errors"].extend(problem_entries(resolution))

@@ -81,7 +81,11 @@ def describe_stacks_shape(instances: Iterable[ComponentInstance]) -> dict[str, A
 
 
 class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
-    """YAML like Atmos prints it: block style, sorted keys; our marker types print as plain values."""
+    """YAML like Atmos prints it: block style, sorted keys, our marker types as plain values, and no
+    anchors/aliases (resolved sections share subtrees in memory; the output repeats them)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 _Dumper.add_representer(Unresolved, lambda d, v: d.represent_str(str(v)))

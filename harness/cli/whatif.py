@@ -15,7 +15,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from harness.cli.common import EXIT_CLEAN, EXIT_FINDINGS, CommandContext, add_command, path_arg
-from harness.cli.graph import load_base, load_stacks
+from harness.cli.graph import load_base
+from harness.cli.stacks_output import add_stacks_source_option, load_stacks
 from harness.errors import UsageError
 from harness.graph import DependencyGraph
 from harness.whatif import ChangeSet, WhatIf, parse_dependency_change, what_if
@@ -26,7 +27,7 @@ TEXT_ROWS = 40   # the table stays short enough to paste into a pull request
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     parser = add_command(subparsers, "what-if", common, run,
                          help="What a change does to the dependency graph and the work "
-                              "(exit 1 when it creates a cycle).")
+                              "(exit 1 when it creates a cycle).", config_keys=("stacks_source",))
     parser.add_argument("--changed", action="append", default=[], metavar="ID",
                         help="an instance component@stack that changes (repeatable)")
     parser.add_argument("--changed-file", action="append", default=[], metavar="PATH",
@@ -42,6 +43,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
                         help="suppose Y@S no longer depends on X@S (repeatable)")
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     parser.add_argument("--output", "-o", type=path_arg, metavar="FILE", help="write here instead of stdout")
+    add_stacks_source_option(parser)
 
 
 def run(ctx: CommandContext) -> int:
@@ -62,8 +64,11 @@ def run(ctx: CommandContext) -> int:
     for given in result.unmatched_files:
         print(f"stackharness: warning: {given} is used by no instance (no manifest imports it and no "
               "Terraform folder holds it)", file=sys.stderr)
+    # Off a terminal, a wide plain console: the table is as wide as its content, never cut.
+    console = ctx.console if ctx.console.is_terminal and not args.output else \
+        Console(no_color=True, width=1000, highlight=False)
     text = json.dumps(result.to_dict(), indent=2) + "\n" if args.format == "json" else \
-        render_text(result, ctx.console if not args.output else Console(no_color=True, width=160))
+        render_text(result, console)
     if args.output:
         Path(args.output).write_text(ctx.redactor.redact(text), encoding="utf-8")
     else:
@@ -77,7 +82,7 @@ def render_text(result: WhatIf, console: Console, rows: int = TEXT_ROWS) -> str:
     moved = {m.id for m in result.moved}
     table = Table(box=box.MARKDOWN, show_edge=True, pad_edge=True)
     for column in ("instance", "impact", "why", "batch"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
 
     def batch(instance: str) -> str:
         old, new = batch_before.get(instance), batch_after.get(instance)

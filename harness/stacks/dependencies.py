@@ -47,12 +47,19 @@ class DependencyIndex:
     """Lookups by id and by (component, namespace, tenant, environment, stage)."""
 
     def __init__(self, candidates: Iterable[Candidate]) -> None:
-        self.ids: set[str] = set()
-        self.by_context: dict[tuple[Any, ...], list[str]] = {}
-        for c in candidates:
-            iid = instance_id(c.component, c.stack)
-            self.ids.add(iid)
-            self.by_context.setdefault((c.component, *_context(c.vars)), []).append(iid)
+        self._candidates = list(candidates)
+        self.ids: set[str] = {instance_id(c.component, c.stack) for c in self._candidates}
+        self._by_context: dict[tuple[Any, ...], list[str]] | None = None
+
+    @property
+    def by_context(self) -> dict[tuple[Any, ...], list[str]]:
+        """Built on first use: only `settings.depends_on` without a stack needs it."""
+        if self._by_context is None:
+            self._by_context = {}
+            for c in self._candidates:
+                key = (c.component, *_context(c.vars))
+                self._by_context.setdefault(key, []).append(instance_id(c.component, c.stack))
+        return self._by_context
 
     def resolve(self, dependent: Candidate, section: Mapping[str, Any]) -> Resolved:
         settings = section.get("settings") or {}

@@ -227,7 +227,7 @@ def _deployable(draft: Draft) -> bool:
 
 
 def build_instance(component: str, stack: str, kind: str, section: Mapping[str, Any], *, stack_file: str,
-                   sources: tuple[Path, ...] | tuple[str, ...], component_path: str | None,
+                   sources: tuple[str, ...], component_path: str | None,
                    state_key: str | None, dependencies: tuple[str, ...], dependency_errors: tuple[str, ...],
                    environment_type: str | None, region: str | None, account_id: str | None,
                    role_arn: str | None, imports: tuple[str, ...] = ()) -> ComponentInstance:
@@ -239,7 +239,7 @@ def build_instance(component: str, stack: str, kind: str, section: Mapping[str, 
         backend_type=str(section.get("backend_type") or ""), backend=section.get("backend") or {},
         metadata=section.get("metadata") or {}, providers=section.get("providers") or {},
         workspace=str(section.get("workspace") or ""), state_key=state_key, stack_file=stack_file,
-        sources=tuple(str(s) for s in sources), component_path=component_path,
+        sources=tuple(sources), component_path=component_path,
         inheritance=tuple(section.get("inheritance") or ()), dependencies=dependencies,
         dependency_errors=dependency_errors, environment_type=environment_type, region=region,
         account_id=account_id, role_arn=role_arn, imports=imports, section=section,

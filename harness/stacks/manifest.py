@@ -162,6 +162,7 @@ class Node:
     key: str
     data: dict[str, Any]
     children: tuple[Node, ...]
+    groups: tuple[int, ...]                   # how many children each import entry matched (in order)
     config: dict[str, Any]                    # the merged closure (read-only)
     import_keys: frozenset[str]               # every import, transitively
     files: tuple[str, ...]                    # every file of the closure (absolute), merge order, unique
@@ -256,10 +257,12 @@ class ImportGraph:
         data = parsed.data or {}
         _validate_sections(parsed)
         children = []
+        groups = []
         for spec, line in self._import_specs(parsed):
             merged_context = merge_layers([spec.context, context]) if (spec.context or context) else {}
-            for target in self._resolve(spec, path, line):
-                children.append(self.node(target, merged_context))
+            targets = self._resolve(spec, path, line)
+            children.extend(self.node(target, merged_context) for target in targets)
+            groups.append(len(targets))
         layers = [child.config for child in children]
         layers.append(data)
         try:
@@ -279,7 +282,8 @@ class ImportGraph:
         files[str(path)] = None
         warnings.update(dict.fromkeys(parsed.warnings))
         return Node(
-            path=path, key=stack_key(self.atmos, path), data=data, children=tuple(children), config=config,
+            path=path, key=stack_key(self.atmos, path), data=data, children=tuple(children),
+            groups=tuple(groups), config=config,
             import_keys=frozenset(import_keys), files=tuple(files), parsed=parsed,
             has_markers=parsed.has_markers or any(c.has_markers for c in children),
             has_templates=parsed.has_templates or any(c.has_templates for c in children),
@@ -411,9 +415,13 @@ def component_overrides(root: Node, kind: str, strategy: str) -> dict[str, Any]:
               parent_imports: Mapping[str, Any]) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
         inline = merge_layers([_overrides_of(node.data, kind), parent_inline], strategy)
         imports = parent_imports
-        for child in node.children:
-            child_inline, child_imports = visit(child, inline, imports)
-            imports = merge_layers([imports, child_imports, child_inline], strategy)
+        start = 0
+        for size in node.groups:
+            # the files one import entry matches (a glob) all start from the same collected overrides
+            results = [visit(child, inline, imports) for child in node.children[start:start + size]]
+            start += size
+            for child_inline, child_imports in results:
+                imports = merge_layers([imports, child_imports, child_inline], strategy)
         final = merge_layers([imports, inline], strategy)
         components = node.data.get("components")
         typed = components.get(kind) if isinstance(components, dict) else None

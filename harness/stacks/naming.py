@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from harness.stacks.templates import TemplateMissingKey, render
@@ -23,18 +24,25 @@ class NamingError(ValueError):
         self.hint = hint
 
 
+@lru_cache(maxsize=64)
+def _split_pattern(pattern: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """`"{a}-x-{b}"` -> literals `("", "-x-", "")` and tokens `("a", "b")` (computed once per pattern)."""
+    parts = _TOKEN.split(pattern)
+    return tuple(parts[0::2]), tuple(parts[1::2])
+
+
 def pattern_name(pattern: str, vars_: Mapping[str, Any], *, what: str = "stacks.name_pattern") -> str:
     """`{tenant}-{environment}-{stage}` filled from the component's vars; every token must be set."""
-
-    def token(match: re.Match[str]) -> str:
-        name = match.group(1)
+    literals, tokens = _split_pattern(pattern)
+    out = [literals[0]]
+    for name, literal in zip(tokens, literals[1:], strict=True):
         value = vars_.get(name)
         if value is None or value == "":
             raise NamingError(f"{what} {pattern!r} needs vars.{name}, which is not set",
                               hint=f"set vars.{name} for the component or its stack")
-        return str(value)
-
-    return _TOKEN.sub(token, pattern)
+        out.append(value if type(value) is str else str(value))
+        out.append(literal)
+    return "".join(out)
 
 
 def template_name(template: str, section: Mapping[str, Any], *, what: str = "stacks.name_template") -> str:

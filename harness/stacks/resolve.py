@@ -99,6 +99,20 @@ class _Globals:
         }
         self.scalars = {name: typed.get(name) if isinstance(typed.get(name), str) else ""
                         for name in ("command", "backend_type", "remote_state_backend_type")}
+        self._with_base: dict[tuple[str, int, str], tuple[Any, Any]] = {}
+
+    def with_base(self, key: str, base: Mapping[str, Any] | None, strategy: str) -> Any:
+        """This stack's section merged with a base component's, once per base: the components of a
+        stack that share a base (a catalog family) share the result."""
+        own = self.sections[key]
+        if not base or not own:
+            return base or own
+        memo_key = (key, id(base), strategy)
+        hit = self._with_base.get(memo_key)
+        if hit is None or hit[1] is not base:
+            hit = (merge_layers((own, base), strategy), base)
+            self._with_base[memo_key] = hit
+        return hit[0]
 
 
 def _last_non_empty(*values: Any) -> str:
@@ -146,10 +160,13 @@ class ManifestResolver:
                     draft = self._component(root, kind, name, section, typed_components, globals_,
                                             overrides, manifest_name, issues)
                 except InheritanceError as exc:
-                    issues.append(Issue(exc.message, name, kind, exc.key_path, hint=exc.hint))
+                    stack = self._best_effort_stack(root, globals_, section, manifest_name)
+                    issues.append(Issue(exc.message, name, kind, exc.key_path, hint=exc.hint, stack=stack))
                     continue
                 except MergeTypeError as exc:
-                    issues.append(Issue(f"{exc}", name, kind, ("components", kind, name, *exc.path)))
+                    stack = self._best_effort_stack(root, globals_, section, manifest_name)
+                    issues.append(Issue(f"{exc}", name, kind, ("components", kind, name, *exc.path),
+                                        stack=stack))
                     continue
                 except NamingError as exc:
                     issues.append(Issue(exc.message, name, kind, ("components", kind, name), hint=exc.hint))
@@ -157,6 +174,18 @@ class ManifestResolver:
                 if draft is not None:
                     drafts.append(draft)
         return drafts, issues
+
+    def _best_effort_stack(self, root: Node, globals_: _Globals, section: Any,
+                           manifest_name: str | None) -> str:
+        """The stack name from the stack's and the component's own vars (for naming an error)."""
+        own = section.get("vars") if isinstance(section, dict) else None
+        try:
+            vars_ = merge_layers((globals_.sections["vars"], own if isinstance(own, dict) else None))
+            return stack_name(manifest_name=manifest_name, name_template=self.atmos.name_template,
+                              name_pattern=self.atmos.name_pattern, stack_file=root.key,
+                              section={"vars": vars_})
+        except (NamingError, MergeTypeError):
+            return root.key
 
     # -- one component ---------------------------------------------------------------------------
     def _component(self, root: Node, kind: str, name: str, section: Any, all_components: Mapping[str, Any],
@@ -188,8 +217,8 @@ class ManifestResolver:
                 strategy = layer["list_merge_strategy"]
 
         def merged(key: str) -> Any:
-            return merge_layers((gsec[key], base_sections.get(key), section.get(key), own_overrides.get(key)),
-                                strategy)
+            return merge_layers((globals_.with_base(key, base_sections.get(key), strategy), section.get(key),
+                                 own_overrides.get(key)), strategy)
 
         vars_ = merged("vars")
         settings = merged("settings")
@@ -198,9 +227,8 @@ class ManifestResolver:
         metadata = (merge_layers((base.metadata, own_metadata), strategy)
                     if base.metadata and atmos.inherit_metadata else own_metadata)
         folder = terraform_folder(name, section, all_components, kind)
-        command = _last_non_empty(atmos.commands.get(kind, kind), globals_.scalars["command"],
-                                  base.scalars.get("command"), section.get("command"),
-                                  own_overrides.get("command"))
+        command = (own_overrides.get("command") or section.get("command") or base.scalars.get("command")
+                   or globals_.scalars["command"] or atmos.commands.get(kind, kind))
         out: dict[str, Any] = {
             "atmos_component": name,
             "atmos_manifest": root.key,
@@ -310,7 +338,7 @@ class ManifestResolver:
         return path
 
     def _render(self, draft: Draft, issues: list[Issue]) -> None:
-        renderer = SectionRenderer(draft.section)
+        renderer = SectionRenderer(draft.section, self._template_memo)
         rendered = renderer.value(draft.section)
         draft.missing_templates = renderer.missing
         draft.unsupported_templates = renderer.unsupported

@@ -100,8 +100,9 @@ class SectionRenderer:
     left as written; `missing` collects (string, path) pairs that referenced a missing value.
     """
 
-    def __init__(self, data: Mapping[str, Any]) -> None:
+    def __init__(self, data: Mapping[str, Any], memo: dict[int, tuple[bool, Any]] | None = None) -> None:
         self.data = data
+        self.memo = {} if memo is None else memo
         self.unsupported: list[str] = []
         self.missing: list[tuple[str, str]] = []
 
@@ -118,6 +119,8 @@ class SectionRenderer:
                 self.unsupported.append(value)
                 return value
             return type(value)(rendered.text) if type(value) is not str else rendered.text
+        if isinstance(value, dict | list) and not contains_template(value, self.memo):
+            return value
         if isinstance(value, dict):
             changed: dict[Any, Any] | None = None
             for key, item in value.items():

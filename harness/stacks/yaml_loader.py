@@ -93,6 +93,7 @@ class _StackLoader(_BaseLoader):  # type: ignore[misc, valid-type]
     include_roots: tuple[Path, ...]
     includer: Any
     markers: bool
+    templates: bool                  # an included file holds "{{"
     issues: list[ParseIssue]
 
 
@@ -152,7 +153,9 @@ def _construct_include(loader: _StackLoader, node: yaml.Node) -> Any:
             f"!include {text!r}: only a single local file is supported (no query, no remote URL); "
             "kept unresolved", str(loader.manifest), _line(node), "warning"))
         return Unresolved(f"!include {text}")
-    return loader.includer(parts[0], loader.manifest, _line(node), loader.issues)
+    value, templated = loader.includer(parts[0], loader.manifest, _line(node), loader.issues)
+    loader.templates = loader.templates or templated
+    return value
 
 
 def _construct_other(loader: _StackLoader, suffix: str, node: yaml.Node) -> Unresolved:
@@ -177,7 +180,7 @@ class ManifestParser:
 
     def __init__(self, include_roots: tuple[Path, ...] = ()) -> None:
         self._cache: dict[Any, ParsedFile] = {}
-        self._includes: dict[Path, tuple[Any, ParseIssue | None]] = {}
+        self._includes: dict[Path, tuple[Any, ParseIssue | None, bool]] = {}
         self._include_roots = include_roots
         self.files_read = 0
 
@@ -218,6 +221,7 @@ class ManifestParser:
         loader.manifest = path
         loader.includer = self._include
         loader.markers = False
+        loader.templates = False
         loader.issues = list(render_issues)
         try:
             data = loader.get_single_data()
@@ -245,25 +249,27 @@ class ManifestParser:
                 f"a stack manifest must be a mapping, not a {_yaml_type(data)}", str(path), 1,
                 hint="put the settings under keys such as import:, vars:, components:"), warnings, text=text)
         return ParsedFile(path, data, None, warnings, has_markers=loader.markers,
-                          has_templates="{{" in text, text=text)
+                          has_templates="{{" in text or loader.templates, text=text)
 
     # -- !include ------------------------------------------------------------------------------
-    def _include(self, target: str, manifest: Path, line: int, issues: list[ParseIssue]) -> Any:
+    def _include(self, target: str, manifest: Path, line: int,
+                 issues: list[ParseIssue]) -> tuple[Any, bool]:
+        """The included value and whether its text holds a template; each file is read once."""
         path = self._include_path(target, manifest)
         if path is None:
             issues.append(ParseIssue(f"!include {target}: file not found (looked next to the manifest "
                                      "and under the stacks base path)", str(manifest), line,
                                      hint="fix the path or create the file"))
-            return None
+            return None, False
         cached = self._includes.get(path)
         if cached is None:
             cached = self._load_include(path)
             self._includes[path] = cached
-        value, issue = cached
+        value, issue, templated = cached
         if issue is not None:
             issues.append(ParseIssue(f"!include {target}: {issue.message}", issue.file, issue.line,
                                      hint=issue.hint))
-        return value
+        return value, templated
 
     def _include_path(self, target: str, manifest: Path) -> Path | None:
         candidate = Path(os.path.expanduser(target))
@@ -275,27 +281,28 @@ class ManifestParser:
                 return path
         return None
 
-    def _load_include(self, path: Path) -> tuple[Any, ParseIssue | None]:
+    def _load_include(self, path: Path) -> tuple[Any, ParseIssue | None, bool]:
         text, issue = self._read(path)
         if text is None:
-            return None, issue
+            return None, issue, False
         suffix = path.suffix.lower()
+        templated = "{{" in text
         try:
             if suffix == ".json":
-                return json.loads(text), None
+                return json.loads(text), None, templated
             if suffix in (".tfvars", ".hcl"):
-                return parse_tfvars(text), None
-            return yaml.load(text, Loader=_BaseLoader), None
+                return parse_tfvars(text), None, templated
+            return yaml.load(text, Loader=_BaseLoader), None, templated
         except json.JSONDecodeError as exc:
-            return None, ParseIssue(f"invalid JSON: {exc.msg}", str(path), exc.lineno)
+            return None, ParseIssue(f"invalid JSON: {exc.msg}", str(path), exc.lineno), False
         except TfvarsError as exc:
-            return None, ParseIssue(f"invalid tfvars: {exc.message}", str(path), exc.line)
+            return None, ParseIssue(f"invalid tfvars: {exc.message}", str(path), exc.line), False
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark
             return None, ParseIssue(f"invalid YAML: {exc.problem}", str(path),
-                                    mark.line + 1 if mark else None)
+                                    mark.line + 1 if mark else None), False
         except yaml.YAMLError as exc:
-            return None, ParseIssue(f"invalid YAML: {exc}", str(path))
+            return None, ParseIssue(f"invalid YAML: {exc}", str(path)), False
 
 
 def _yaml_type(value: Any) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 from pathlib import Path
@@ -10,8 +9,6 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
-from harness.cli.common import add_common_options, run_handler
-from harness.cli.describe_graph import add_describe_commands
 from tests.graph.helpers import PLATFORM_REPO, write_repo
 
 DEV = "stacks/deploy/dev.yaml"
@@ -29,15 +26,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 def describe(capsys, *argv: str) -> tuple[int, str, str]:
-    """Run a describe subcommand through a parser holding only the describe group."""
-    parser = argparse.ArgumentParser(prog="stackharness")
-    common = argparse.ArgumentParser(add_help=False)
-    add_common_options(common)
-    group = parser.add_subparsers(dest="command").add_parser("describe").add_subparsers(dest="what")
-    add_describe_commands(group, common)
-    code = run_handler(parser.parse_args(["describe", *argv]))
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run(capsys, "describe", *argv)
 
 
 def _edit(repo: Path, rel: str, old: str, new: str) -> None:

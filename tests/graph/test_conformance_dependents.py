@@ -61,3 +61,19 @@ def test_describe_dependents_matches_atmos(fixture, case, describers):
     assert _normal(got) == _normal(case["expected"])
     slugs = [entry["stack_slug"] for entry in got]
     assert slugs == sorted(slugs)     # Atmos sorts by stack_slug
+
+
+@pytest.mark.skipif(CONFORMANCE is None, reason="Atmos conformance fixtures not found")
+def test_describe_dependents_command_on_a_fixture_with_missing_dependencies(capsys):
+    from harness.cli import main
+
+    fixture = CONFORMANCE / "tests/fixtures/scenarios/dependencies-components-inheritance"
+    golden = json.loads((CONFORMANCE / "golden/describe-dependents.dependencies-components-inheritance.json")
+                        .read_text())
+    [case] = [c for c in golden["cases"] if c["component"] == "vpc"]
+    # vpc@dev depends on components that do not exist: as in Atmos, that does not break the command.
+    code = main(["describe", "dependents", "vpc", "-s", "dev", "--format", "json",
+                 "--stacks-repo", str(fixture)])
+    out, _ = capsys.readouterr()
+    assert code == 0
+    assert _normal(json.loads(out)) == _normal(case["expected"])

@@ -221,6 +221,6 @@ def test_text_table_is_coloured_on_a_terminal_only(repo):
     plain = render_text(result, Console(no_color=True, width=120))
     coloured = render_text(result, Console(force_terminal=True, color_system="standard", width=120))
     assert "\x1b[" not in plain and "\x1b[" in coloured
-    assert "| vpc@dev    | changed   | changed" in plain
+    assert "| vpc@dev    | changed   | named with --changed" in plain
     assert "| subnet@dev | dependent | via vpc@dev" in plain
     assert plain.startswith("**What if**: 1 affected, 2 dependents, 0 moved; critical path 3 → 3 (+0)")
