@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +33,7 @@ def _no_real_aws():
 @pytest.fixture(scope="session")
 def moto_server() -> str:
     """One moto server per test process (each xdist worker has its own)."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one INFO line per request otherwise
     with embedded_moto() as endpoint:
         yield endpoint
 
@@ -51,3 +53,6 @@ def raw(moto: str) -> Callable[..., Any]:
         return boto3.client(service, region_name=region, endpoint_url=moto)
 
     return client
+
+
+pytest_plugins = ["pytester"]

@@ -10,11 +10,8 @@ from typing import Any
 from harness.cli.common import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, CommandContext, add_command
 from harness.cli.stacks_access import client_pool, load_stacks
 from harness.cli.tables import print_table
+from harness.inventory.registry import supported_types
 from harness.state.verify import failed, verify_states
-
-# Resource types the drift inventory can check; empty until the inventory is wired in, so every
-# managed type is honestly reported as `unchecked_types` (warn) rather than assumed checkable.
-KNOWN_TYPES: frozenset[str] = frozenset()
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -30,7 +27,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 def run_verify(ctx: CommandContext) -> int:
     """Exit 1 when any check fails, 2 when the repository could not be fully resolved, else 0."""
     stacks = load_stacks(ctx)
-    rows = verify_states(stacks.instances, client_pool(ctx), config=ctx.config, known_types=KNOWN_TYPES,
+    rows = verify_states(stacks.instances, client_pool(ctx), config=ctx.config, known_types=supported_types(),
                          redactor=ctx.redactor)
     if ctx.args.format == "json":
         ctx.write(json.dumps([row.to_dict() for row in rows], indent=2))

@@ -27,9 +27,16 @@ from harness.plugin.fixtures import (  # noqa: F401  (fixtures are found by pyte
 )
 from harness.plugin.options import add_options
 from harness.plugin.session import harness_session
+from harness.plugin.state_fixtures import (  # noqa: F401
+    _state_lock_marker,
+    instance_locks,
+    state_checks,
+    state_lock,
+)
 from harness.plugin.transport import attach
+from harness.state.assertions import StateCheckFailed
 
-MESSAGE_ONLY = (DriftFound, EvaluationFailed, HarnessError)
+MESSAGE_ONLY = (DriftFound, StateCheckFailed, EvaluationFailed, HarnessError)
 
 
 def is_controller(config: pytest.Config) -> bool:
@@ -43,6 +50,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "state_lock: hold the Terraform state lock of the instance during the test")
     if is_controller(config):
         config.pluginmanager.register(ControllerReports(config), "stackharness-controller")
     # Every log line pytest captures or prints goes through the run's redaction filter.
@@ -54,10 +62,19 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "component" not in metafunc.fixturenames:
+    if "component" not in metafunc.fixturenames or _parametrizes_component_itself(metafunc):
         return
     params = harness_session(metafunc.config).parameters()
     metafunc.parametrize("component", params, ids=[p.id for p in params], indirect=True)
+
+
+def _parametrizes_component_itself(metafunc: pytest.Metafunc) -> bool:
+    """A test that parametrizes an argument called `component` itself is left alone."""
+    for marker in metafunc.definition.iter_markers("parametrize"):
+        names = marker.args[0] if marker.args else marker.kwargs.get("argnames", "")
+        if "component" in ([n.strip() for n in names.split(",")] if isinstance(names, str) else list(names)):
+            return True
+    return False
 
 
 @pytest.hookimpl(wrapper=True)

@@ -22,6 +22,7 @@ from harness.inventory.engine import LiveInventory
 from harness.log import Redactor
 from harness.plugin.options import config_values, selection
 from harness.stacks.model import ComponentInstance, ResolutionProblem, StackSet
+from harness.state.locks import LockScan, discover_locks
 from harness.state.model import TerraformState
 from harness.state.reader import read_state
 
@@ -84,6 +85,15 @@ class HarnessSession:
         """This process's cumulative API meter (None before any AWS access)."""
         aws = self.__dict__.get("aws")
         return aws.meter.snapshot() if aws is not None else None
+
+    @cached_property
+    def _lock_scan(self) -> LockScan:
+        return discover_locks(self.stack_set.deployable, self.pool, config=self.config)
+
+    def lock_scan(self) -> LockScan:
+        """Every lock in the repo's backends, judged once per process (with the whole repo, so that
+        orphans are told apart from locks of instances this worker does not check)."""
+        return self._lock_scan
 
     def parameters(self) -> list[ComponentInstance | UnresolvedItem]:
         """One parameter per selected deployable instance (sorted by id), plus one per resolution error."""

@@ -66,6 +66,17 @@ def verify_states(instances: Iterable[ComponentInstance], clients: ClientSource,
     return tuple(rows)
 
 
+def verify_instance(instance: ComponentInstance, clients: ClientSource, *, config: HarnessConfig,
+                    known_types: Collection[str], redactor: Redactor | None = None,
+                    max_versions: int = 50) -> tuple[CheckRow, ...]:
+    """The rows of one instance (no orphan scan: that needs every instance of the repo)."""
+    targets = state_targets([instance], config.default_region)
+    if not targets:
+        return (CheckRow(instance.id, "parse", FAIL,
+                         f"no S3 backend with a bucket and state key (backend {instance.backend_type or 'none'!r})"),)
+    return tuple(_safely(targets[0], clients, config, frozenset(known_types), redactor, max_versions))
+
+
 def failed(rows: Iterable[CheckRow]) -> bool:
     """True when any row failed (the CLI exits 1)."""
     return any(row.status == FAIL for row in rows)

@@ -1,0 +1,69 @@
+"""Items per instance: ids, order, selection, broken manifests as error items, hands off other tests."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from harness.demo import SOURCE_ROOT
+
+DEMO = SOURCE_ROOT / "fixtures" / "demo"
+
+SUITE = """
+def test_instance(component):
+    assert "@" in component.id
+"""
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    target = tmp_path / "repo"
+    shutil.copytree(DEMO, target)
+    return target
+
+
+def test_one_item_per_deployable_instance_sorted(pytester, repo):
+    pytester.makepyfile(test_suite=SUITE)
+    result = pytester.runpytest("--collect-only", "-q", "--stacks-repo", str(repo))
+    ids = [line.split("[", 1)[1].rstrip("]") for line in result.outlines if "::test_instance[" in line]
+    assert ids == sorted(ids) and len(ids) == 6
+    assert "web-sg@platform-ue1-prod" in ids
+
+
+def test_selection_options_narrow_the_items(pytester, repo):
+    pytester.makepyfile(test_suite=SUITE)
+    result = pytester.runpytest("--collect-only", "-q", "--stacks-repo", str(repo), "--stack", "*-prod",
+                                "--component", "*-bucket")
+    ids = sorted(line.split("[", 1)[1].rstrip("]") for line in result.outlines if "::test_instance[" in line)
+    assert ids == ["app-bucket@platform-ue1-prod", "logs-bucket@platform-ue1-prod"]
+    result = pytester.runpytest("--collect-only", "-q", "--stacks-repo", str(repo), "--environment-type", "dev")
+    assert sum("::test_instance[" in line for line in result.outlines) == 3
+
+
+def test_a_broken_manifest_is_an_error_item_and_the_rest_still_runs(pytester, repo):
+    (repo / "stacks" / "orgs" / "acme" / "platform" / "dev.yaml").write_text("vars: [unclosed\n")
+    pytester.makepyfile(test_suite=SUITE)
+    result = pytester.runpytest("-q", "--stacks-repo", str(repo), "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3, errors=1)
+    assert any("dev.yaml" in line for line in result.outlines)
+
+
+def test_tests_that_parametrize_component_themselves_are_left_alone(pytester, repo):
+    pytester.makepyfile(test_other="""
+import pytest
+
+@pytest.mark.parametrize("component", ["a", "b"])
+def test_mine(component):
+    assert component in "ab"
+""")
+    result = pytester.runpytest("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+
+
+def test_runs_without_component_need_no_stacks_repo(pytester):
+    pytester.makepyfile(test_plain="def test_x():\n    assert True\n")
+    result = pytester.runpytest("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert not (pytester.path / "reports").exists()
