@@ -13,7 +13,7 @@ import pytest
 
 from harness.drift.assertions import DriftFound
 from harness.errors import HarnessError
-from harness.log import install_redaction
+from harness.log import Redactor, install_redaction
 from harness.plugin.collector import RunCollector, utc_now
 from harness.plugin.fixtures import (  # noqa: F401  (fixtures are found by pytest through this module)
     EvaluationFailed,
@@ -87,7 +87,22 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytes
         # Drift and could-not-evaluate are findings about infrastructure, not bugs in test code:
         # the message (a table, or the reason) is the whole story.
         report.longrepr = str(call.excinfo.value)
+    redact_report(report, session.redactor)
     return report
+
+
+def redact_report(report: pytest.TestReport, redactor: Redactor) -> None:
+    """Mask secrets in what pytest prints and writes (terminal, JUnit): the failure text and captured output.
+
+    A failure text that needed masking is kept as plain text (pytest's structured traceback cannot be
+    masked in place); clean ones keep their formatting.
+    """
+    if report.longrepr is not None:
+        text = str(report.longrepr)
+        masked = redactor.redact(text)
+        if masked != text:
+            report.longrepr = masked
+    report.sections = [(title, redactor.redact(content)) for title, content in report.sections]
 
 
 class ControllerReports:
