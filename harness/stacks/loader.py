@@ -95,7 +95,14 @@ class _NativeLoad:
                 file=exc.file, line=exc.line, stack_file=key))
             return []
         self._parse_warnings(node.warnings)
-        drafts, issues = self.resolver.resolve(node)
+        try:
+            drafts, issues = self.resolver.resolve(node)
+        except Exception as exc:  # a bug here must not stop the other manifests
+            log.debug("internal error resolving %s", key, exc_info=True)
+            self.problems.append(ResolutionProblem(
+                f"manifest {key} could not be resolved (internal error {type(exc).__name__}: {exc}) — "
+                "please report it with this manifest", file=str(path), stack_file=key))
+            return []
         for issue in issues:
             self._issue(node, issue)
         for draft in drafts:

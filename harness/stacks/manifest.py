@@ -258,9 +258,9 @@ class ImportGraph:
         _validate_sections(parsed)
         children = []
         groups = []
-        for spec, line in self._import_specs(parsed):
+        for spec in self._import_specs(parsed):
             merged_context = merge_layers([spec.context, context]) if (spec.context or context) else {}
-            targets = self._resolve(spec, path, line)
+            targets = self._resolve(spec, path)
             children.extend(self.node(target, merged_context) for target in targets)
             groups.append(len(targets))
         layers = [child.config for child in children]
@@ -291,7 +291,7 @@ class ImportGraph:
             warnings=tuple(warnings),
         )
 
-    def _import_specs(self, parsed: ParsedFile) -> list[tuple[ImportSpec, int | None]]:
+    def _import_specs(self, parsed: ParsedFile) -> list[ImportSpec]:
         data = parsed.data or {}
         raw = data.get("import")
         if raw is None:
@@ -301,7 +301,6 @@ class ImportGraph:
                                 parsed.path, line_of_key(parsed.text, ("import",)))
         specs = []
         for index, entry in enumerate(raw):
-            line = None
             if isinstance(entry, str) and entry:
                 spec = ImportSpec(entry)
             elif isinstance(entry, dict) and isinstance(entry.get("path"), str) and entry["path"]:
@@ -314,10 +313,10 @@ class ImportGraph:
                 raise ManifestError(f"import #{index + 1} is invalid: {entry!r} (expected a path or "
                                     "{path, context, skip_if_missing})", parsed.path,
                                     line_of_key(parsed.text, ("import",)))
-            specs.append((spec, line))
+            specs.append(spec)
         return specs
 
-    def _resolve(self, spec: ImportSpec, importer: Path, line: int | None) -> list[Path]:
+    def _resolve(self, spec: ImportSpec, importer: Path) -> list[Path]:
         """The files an import names, in sorted order; `ManifestError` when nothing matches."""
         raw = spec.path
         base = importer.parent if raw.startswith(("./", "../")) else self.atmos.stacks_base_path

@@ -18,7 +18,6 @@ from typing import Any
 
 from harness.stacks.atmos_config import COMPONENT_TYPES, AtmosConfig
 from harness.stacks.inheritance import (
-    SECTIONS,
     InheritanceError,
     InheritanceResolver,
     component_path,
@@ -50,7 +49,6 @@ class Issue:
     component: str
     kind: str
     key_path: tuple[str, ...] = ()
-    fatal: bool = True
     severity: str = "error"
     hint: str | None = None
     stack: str | None = None
@@ -152,10 +150,10 @@ class ManifestResolver:
                 continue
             try:
                 globals_ = _Globals(config, kind, strategy)
+                overrides = component_overrides(root, kind, strategy) if root.has_overrides else None
             except MergeTypeError as exc:
                 issues.append(Issue(str(exc), "*", kind, exc.path))
                 continue
-            overrides = component_overrides(root, kind, strategy) if root.has_overrides else None
             for name, section in typed_components.items():
                 name = str(name)
                 try:
@@ -381,5 +379,3 @@ def _with_github(settings: Mapping[str, Any], github: Mapping[str, Any], strateg
         return settings
     return {**settings, "integrations": {**integrations, "github": merged}}
 
-
-__all__ = ["SECTIONS", "Draft", "Issue", "ManifestResolver"]
