@@ -88,7 +88,7 @@ class _NativeLoad:
         try:
             node = self.graph.node(path)
         except ManifestError as exc:
-            cause = "" if exc.file == str(path) else f" (in {exc.file})"
+            cause = "" if len(exc.chain) < 2 else f" (imports {' -> '.join(exc.chain)})"
             self.problems.append(ResolutionProblem(
                 f"manifest {key} cannot be resolved{cause}: {exc.message}"
                 + (f" — {exc.hint}" if exc.hint else ""),

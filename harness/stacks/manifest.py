@@ -38,12 +38,17 @@ class ManifestError(Exception):
     """A manifest (or one of its imports) that cannot be used; carries file and line."""
 
     def __init__(self, message: str, file: str | Path, line: int | None = None,
-                 hint: str | None = None) -> None:
+                 hint: str | None = None, chain: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.message = message
         self.file = str(file)
         self.line = line
         self.hint = hint
+        self.chain = chain          # import keys from the manifest that failed down to the broken file
+
+    def via(self, key: str) -> ManifestError:
+        """The same error as seen from a file that imports (transitively) the broken one."""
+        return ManifestError(self.message, self.file, self.line, self.hint, (key, *self.chain))
 
 
 # -- globs ----------------------------------------------------------------------------------------
@@ -219,7 +224,7 @@ class ImportGraph:
         try:
             node: Node | ManifestError = self._build(path, context)
         except ManifestError as exc:
-            node = exc
+            node = exc.via(import_key(self.atmos, path))
         finally:
             self._in_progress.pop()
         self._nodes[key] = node
