@@ -109,9 +109,9 @@ class _NativeLoad:
             for text in draft.unsupported_templates:
                 self._template_warning(node, draft, text,
                                        "uses Go-template features beyond {{ .path }}; it is left as written")
-            for text, path in draft.missing_templates:
+            for text, missing in draft.missing_templates:
                 self._template_warning(node, draft, text,
-                                       f"uses {path}, which is not set; it is left as written")
+                                       f"uses {missing}, which is not set; it is left as written")
         return drafts
 
     def _parse_warnings(self, warnings: Iterable[ParseIssue]) -> None:
