@@ -227,6 +227,8 @@ class ManifestResolver:
         settings = merged("settings")
         if atmos.integrations_github:
             settings = _with_github(settings, atmos.integrations_github, strategy)
+        if kind == "terraform" and own_metadata.get("type") == "abstract":
+            settings = _without_spacelift_workspace(settings)
         metadata = (merge_layers((base.metadata, own_metadata), strategy)
                     if base.metadata and atmos.inherit_metadata else own_metadata)
         folder = terraform_folder(name, section, all_components, kind)
@@ -369,6 +371,14 @@ class ManifestResolver:
             draft.section = rendered
             if draft.kind == "terraform" and draft.section.get("backend_type") == "s3":
                 draft.state_key = s3_state_key(draft.section.get("backend") or {}, draft.section["workspace"])
+
+
+def _without_spacelift_workspace(settings: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Atmos drops `settings.spacelift.workspace_enabled` from abstract components."""
+    spacelift = settings.get("spacelift")
+    if not isinstance(spacelift, dict) or "workspace_enabled" not in spacelift:
+        return settings
+    return {**settings, "spacelift": {k: v for k, v in spacelift.items() if k != "workspace_enabled"}}
 
 
 def _with_github(settings: Mapping[str, Any], github: Mapping[str, Any], strategy: str) -> Mapping[str, Any]:
