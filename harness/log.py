@@ -27,13 +27,10 @@ _SESSION_TOKEN = r"(?:FwoG|FQoG|IQoJ|AQoD|AgoJ)[A-Za-z0-9/+=]{40,}"
 _SECRET_ACCESS_KEY = (r"(?<![A-Za-z0-9/+])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])"
                       r"[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
 # Values of keys whose name says they are secret: `password=x`, `"token": "x"`, `secret: x`.
-_SECRET_WORD = r"(?:password|passwd|secret|token|passphrase|private_?key|credentials?)"
-_KEY_NAME = r"[A-Za-z0-9_.-]*" + _SECRET_WORD + r"[A-Za-z0-9_.-]*"
-_KEYED_VALUE = (
-    r"(?i)(?P<key>[\"']?(?P<name>" + _KEY_NAME + r")[\"']?\s*[:=]\s*)"
-    r"(?:(?P<q>[\"'])[^\"'\n]*|[^\s,;}\]\"']+)"
-)
-_SECRET_KEY = re.compile(r"(?i)^" + _KEY_NAME + r"$")
+_SECRET_WORD = re.compile(r"(?i)password|passwd|secret|token|passphrase|private_?key|credential")
+_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+# After a key's name: an optional closing quote, `:` or `=`, then a quoted or a bare value.
+_KEY_VALUE_TAIL = re.compile(r"[\"']?\s*[:=]\s*(?:(?P<q>[\"'])(?P<quoted>[^\"'\n]*)|(?P<bare>[^\s,;}\]\"']+))")
 # Keys naming an identifier or a property of a secret (`secret_id`, `SecretArn`, `token_expires_at`).
 _NOT_SECRET_SUFFIX = re.compile(
     r"(?i)(?:id|ids|arn|arns|name|names|kind|type|count|days|policy|store|at|date|enabled|sink)$")
@@ -41,14 +38,35 @@ _NOT_SECRET_SUFFIX = re.compile(
 
 def is_secret_key(name: str) -> bool:
     """True when a key's name says its value is a secret (`password`, `SessionToken`, ...)."""
-    return bool(_SECRET_KEY.match(name)) and not _NOT_SECRET_SUFFIX.search(name)
+    return (bool(name) and all(c in _NAME_CHARS for c in name) and _SECRET_WORD.search(name) is not None
+            and not _NOT_SECRET_SUFFIX.search(name))
 
 
-def _mask_keyed_value(match: re.Match[str]) -> str:
-    if not is_secret_key(match.group("name")):
-        return match.group(0)
-    quote = match.group("q") or ""
-    return match.group("key") + quote + MASK
+def mask_keyed_values(text: str) -> str:
+    """Mask the value after every secret-named key (`password=x` -> `password=[redacted]`).
+
+    Works from the (rare) occurrences of a secret word outwards instead of trying a pattern at every
+    position, so its cost follows the number of hits, not the size of the text.
+    """
+    pieces: list[str] = []
+    done = 0
+    for hit in _SECRET_WORD.finditer(text):
+        if hit.start() < done:
+            continue
+        start, end = hit.start(), hit.end()
+        while start > 0 and text[start - 1] in _NAME_CHARS:
+            start -= 1
+        while end < len(text) and text[end] in _NAME_CHARS:
+            end += 1
+        if start > 0 and text[start - 1] in ":/":  # a part of an ARN or a path, not a key
+            continue
+        tail = _KEY_VALUE_TAIL.match(text, end)
+        if tail is None or not is_secret_key(text[start:end]):
+            continue
+        group = "quoted" if tail.group("q") else "bare"
+        pieces += [text[done:tail.start(group)], MASK]
+        done = tail.end(group)
+    return "".join(pieces) + text[done:] if pieces else text
 
 
 class Redactor:
@@ -64,7 +82,6 @@ class Redactor:
         self._static = [
             (re.compile(_PEM_PRIVATE_KEY, re.DOTALL), lambda m: MASK),
             (re.compile(_SESSION_TOKEN), lambda m: MASK),
-            (re.compile(_KEYED_VALUE), _mask_keyed_value),
             (re.compile(_SECRET_ACCESS_KEY), lambda m: MASK),
         ]
         for value in values:
@@ -98,7 +115,7 @@ class Redactor:
             text = pattern.sub(MASK, text)
         for regex, repl in self._static:
             text = regex.sub(repl, text)
-        return text
+        return mask_keyed_values(text)
 
     def redact_obj(self, obj: Any) -> Any:
         """A copy of a JSON-like structure with secret-named keys and secret strings masked."""
