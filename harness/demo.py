@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 import harness
 from harness.aws.session import SessionPool
 from harness.config import HarnessConfig
@@ -71,7 +73,15 @@ def _writes(pool: SessionPool, what: str) -> AbstractContextManager:
 def provision(pool: SessionPool, stack_set: StackSet) -> Provisioned:
     """Backend, then every deployable instance (dependencies first), each with its state written."""
     with _writes(pool, "demo provisioning"):
-        return _provision(pool, stack_set)
+        try:
+            return _provision(pool, stack_set)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists", "ResourceInUseException",
+                        "InvalidGroup.Duplicate"):
+                raise HarnessError(f"the demo is already provisioned on {pool.config.aws_endpoint_url} ({code})",
+                                   hint="reset the server (POST /moto-api/reset) or start a fresh one") from None
+            raise
 
 
 def _provision(pool: SessionPool, stack_set: StackSet) -> Provisioned:

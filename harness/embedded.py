@@ -19,7 +19,9 @@ DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "t
 def embedded_moto() -> Iterator[str]:
     """Run a moto server for the duration of the block; yields its endpoint URL (http://127.0.0.1:PORT).
 
-    Port 0 lets the OS pick a free port, so two runs never collide and nothing is left behind.
+    Port 0 lets the OS pick a free port, so two runs never collide and nothing is left behind. moto
+    keeps its resources per process, not per server, so the server is reset when it starts: a second
+    embedded run in one process starts empty too.
     """
     from moto.server import ThreadedMotoServer
 
@@ -28,6 +30,7 @@ def embedded_moto() -> Iterator[str]:
     try:
         host, port = server.get_host_and_port()
         endpoint = f"http://{host}:{port}"
+        reset_moto(endpoint)
         log.debug("embedded moto server on %s", endpoint)
         yield endpoint
     finally:
