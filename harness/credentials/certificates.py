@@ -82,6 +82,16 @@ def _info(cert: x509.Certificate, pem: str) -> CertificateInfo:
                            fingerprint=hashlib.sha256(der).hexdigest(), pem=pem)
 
 
+def serial_number(text: str | None) -> int | None:
+    """A serial as ACM prints it (`0a:1b:..` hex) or as moto does (decimal), as a number."""
+    if not text:
+        return None
+    try:
+        return int(text.replace(":", ""), 16) if ":" in text else int(text)
+    except ValueError:
+        return None
+
+
 def pem_blocks(text: str) -> Iterable[tuple[str, str]]:
     """(label, block) for each PEM block in a text, in order."""
     for match in _PEM_BLOCK.finditer(text):

@@ -20,7 +20,6 @@ from harness.credentials.model import (
     IAM_ACCESS_KEY,
     IAM_SERVER_CERTIFICATE,
     KMS_KEY,
-    OK,
     OVERDUE,
     ROTATION_DISABLED,
     SECRETSMANAGER_SECRET,

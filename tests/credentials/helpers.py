@@ -120,3 +120,48 @@ def create_rotation_function(endpoint: str, name: str = "rotate-db") -> str:
 
 def days_from_now(days: float) -> dt.datetime:
     return dt.datetime.now(dt.UTC) + dt.timedelta(days=days)
+
+
+class Rotations:
+    """Drives check -> select -> plan/run the way `stackharness creds rotate` does, at a chosen time."""
+
+    def __init__(self, config: HarnessConfig, stack: StackSet) -> None:
+        from harness.aws.session import SessionPool
+        from harness.log import Redactor
+
+        self.config, self.stack_set = config, stack
+        self.pool = SessionPool(config)
+        self.redactor = Redactor()
+
+    def context(self, now: dt.datetime | None = None):
+        from harness.credentials.aws import pool_clients
+        from harness.credentials.service import rotation_context
+
+        return rotation_context(self.config, pool_clients(self.pool), self.redactor, now=now)
+
+    def report(self, now: dt.datetime | None = None):
+        from harness.credentials.service import make_checker
+
+        return make_checker(self.config, self.pool, self.stack_set, self.redactor, as_of=now).report()
+
+    def targets(self, ctx, **select):
+        from harness.credentials.rotation import select_targets
+
+        return select_targets(self.report(ctx.now), self.stack_set, self.config, ctx, **select)
+
+    def plan(self, now: dt.datetime | None = None, **select):
+        from harness.credentials.rotation import plan_rotations
+
+        ctx = self.context(now)
+        return plan_rotations(self.targets(ctx, **select), ctx)
+
+    def run(self, now: dt.datetime | None = None, max_steps: int | None = None, **select):
+        from harness.credentials.rotation import run_rotations
+
+        ctx = self.context(now)
+        return run_rotations(self.targets(ctx, **select), ctx, max_steps=max_steps)
+
+    @property
+    def audit_lines(self) -> list[dict]:
+        path = self.config.report_dir / "rotation-audit.jsonl"
+        return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []

@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
+from harness.aws.session import SessionPool
 from harness.credentials.check import CredentialChecker
 from harness.credentials.model import Scope
 from harness.credentials.states import backend_state_reader
-from harness.aws.session import SessionPool
 from harness.errors import StateError
 from harness.log import Redactor
 from tests.credentials.helpers import ACCOUNT, REGION, instance, make_config, stack_set, write_state
