@@ -122,7 +122,11 @@ def parse_bundle(text: str, *, source: str, redactor: Redactor) -> CertificateBu
     leaf_index = None
     parsed = []
     for index, block in enumerate(certs):
-        cert = x509.load_pem_x509_certificate(block.encode())
+        try:
+            cert = x509.load_pem_x509_certificate(block.encode())
+        except ValueError as exc:
+            raise CertificateError(f"certificate {index + 1} of the bundle cannot be read: {exc}", where=source,
+                                   hint="check the PEM text of the certificate and its chain") from None
         parsed.append(cert)
         spki = cert.public_key().public_bytes(serialization.Encoding.DER,
                                               serialization.PublicFormat.SubjectPublicKeyInfo)

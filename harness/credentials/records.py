@@ -1,7 +1,7 @@
 """Rotation records: a small JSON object per credential in S3 saying where its rotation stands.
 
 Location: `rotation_store` (an S3 URL) when configured, else the backend bucket of the instance
-managing the credential, under `stackharness/rotations/`. Key: `<prefix><kind>/<quoted id>.json`.
+managing the credential, under `stackharness/rotations/`. Key: `<prefix><kind>/<readable id>-<hash>.json`.
 Writes are conditional (If-Match on the ETag read, If-None-Match for a new record), so two runs
 rotating the same credential cannot overwrite each other's progress. Never holds a secret value.
 """
@@ -9,7 +9,9 @@ rotating the same credential cannot overwrite each other's progress. Never holds
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
+import re
 import urllib.parse
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +25,7 @@ from harness.errors import ConfigError, HarnessError
 
 DEFAULT_PREFIX = "stackharness/rotations/"
 STARTED, COMPLETED = "started", "completed"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 class RecordStoreError(HarnessError):
@@ -53,7 +56,10 @@ class StoreLocation:
         return f"s3://{self.bucket}/{self.prefix}"
 
     def key_for(self, kind: str, credential_id: str) -> str:
-        return f"{self.prefix}{kind}/{urllib.parse.quote(credential_id, safe='')}.json"
+        """`<prefix><kind>/<readable id>-<hash>.json` (ARNs hold characters keys should not)."""
+        readable = _UNSAFE.sub("_", credential_id)[-120:].strip("_")
+        digest = hashlib.sha256(credential_id.encode()).hexdigest()[:12]
+        return f"{self.prefix}{kind}/{readable}-{digest}.json"
 
 
 @dataclass(frozen=True)
@@ -135,7 +141,9 @@ class RecordStore:
 
     def load(self, kind: str, credential_id: str) -> StoredRecord | None:
         """The record of a credential, or None when it has none."""
-        key = self.location.key_for(kind, credential_id)
+        return self._load_key(self.location.key_for(kind, credential_id))
+
+    def _load_key(self, key: str) -> StoredRecord | None:
         try:
             response = self._s3().get_object(Bucket=self.location.bucket, Key=key)
         except AWS_ERRORS as exc:
@@ -173,11 +181,9 @@ class RecordStore:
                 return
             raise self._error("list", self.location.prefix, exc) from None
         for key in keys:
-            if key.endswith(".json"):
-                kind, _, quoted = key[len(self.location.prefix):].partition("/")
-                stored = self.load(kind, urllib.parse.unquote(quoted[:-len(".json")]))
-                if stored is not None:
-                    yield stored
+            stored = self._load_key(key) if key.endswith(".json") else None
+            if stored is not None:
+                yield stored
 
     def _error(self, verb: str, key: str, exc: BaseException) -> RecordStoreError:
         return RecordStoreError(f"cannot {verb} the rotation record: {describe_error(exc)}",

@@ -28,6 +28,8 @@ from harness.credentials.records import DEFAULT_PREFIX, RecordStore, RotationRec
 from harness.credentials.rotation.access_key import AccessKeyRotator
 from harness.credentials.rotation.acm import AcmRotator
 from harness.credentials.rotation.engine import (
+    NO_STORE,
+    NO_STORE_HINT,
     REFUSED,
     RotationContext,
     RotationOutcome,
@@ -176,8 +178,8 @@ def plan_rotations(targets: Iterable[tuple[RotationTarget, StoredRecord | None]]
 
         try:
             if target.store is None:
-                raise RotationRefused("no rotation store: the credential is not managed by an instance with an "
-                                      "S3 backend", hint="set rotation_store: s3://bucket/prefix/")
+                rotator.preflight(target, ctx)
+                raise RotationRefused(NO_STORE, hint=NO_STORE_HINT)
             stored = stored or target.store.load(c.kind, c.id)
             if stored is not None and not stored.record.finished:
                 record = stored.record

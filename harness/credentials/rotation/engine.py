@@ -28,6 +28,8 @@ from harness.log import Redactor
 log = logging.getLogger(__name__)
 
 COMPLETED, WAITING, REFUSED, FAILED = "completed", "waiting", "refused", "failed"
+NO_STORE = "no rotation store: the credential is not managed by an instance with an S3 backend"
+NO_STORE_HINT = "set rotation_store: s3://bucket/prefix/"
 
 
 def new_run_id() -> str:
@@ -137,10 +139,10 @@ def rotate(rotator: Rotator, target: RotationTarget, ctx: RotationContext, *,
         log.info("%s: %s%s — %s", target.label, result, f" at {state}" if state else "", message)
         return RotationOutcome(c.kind, c.id, c.name, result, state, message)
 
-    if target.store is None:
-        return outcome(REFUSED, None, "no rotation store: the credential is not managed by an instance with an "
-                                      "S3 backend; set rotation_store: s3://bucket/prefix/")
     try:
+        if target.store is None:
+            rotator.preflight(target, ctx)      # a refusal about the credential itself says more
+            raise RotationRefused(NO_STORE, hint=NO_STORE_HINT)
         if stored is None:
             stored = target.store.load(c.kind, c.id)
         if stored is None or stored.record.finished:
