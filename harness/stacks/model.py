@@ -45,6 +45,7 @@ class ComponentInstance:
     region: str | None = None
     account_id: str | None = None
     role_arn: str | None = None
+    imports: tuple[str, ...] = ()          # every import of the manifest (keys, sorted), as Atmos lists them
     section: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -58,6 +59,11 @@ class ComponentInstance:
     @property
     def enabled(self) -> bool:
         return self.metadata.get("enabled", True) is not False
+
+    @property
+    def locked(self) -> bool:
+        """`metadata.locked: true`: the harness may read it but never changes it."""
+        return self.metadata.get("locked") is True
 
     @property
     def deployable(self) -> bool:
