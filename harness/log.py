@@ -29,14 +29,15 @@ _SECRET_ACCESS_KEY = (r"(?<![A-Za-z0-9/+])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+
 # Values of keys whose name says they are secret: `password=x`, `"token": "x"`, `secret: x`.
 _SECRET_WORD = r"(?:password|passwd|secret|token|passphrase|private_?key|credentials?)"
 _KEY_NAME = r"[A-Za-z0-9_.-]*" + _SECRET_WORD + r"[A-Za-z0-9_.-]*"
+# Not inside an ARN or path segment (`arn:aws:secretsmanager:...:secret:name` is an identifier).
 _KEYED_VALUE = (
-    r"(?i)(?P<key>[\"']?(?P<name>" + _KEY_NAME + r")[\"']?\s*[:=]\s*)"
+    r"(?i)(?<![A-Za-z0-9_.:/-])(?P<key>[\"']?(?P<name>" + _KEY_NAME + r")[\"']?\s*[:=]\s*)"
     r"(?:(?P<q>[\"'])[^\"'\n]*|[^\s,;}\]\"']+)"
 )
 _SECRET_KEY = re.compile(r"(?i)^" + _KEY_NAME + r"$")
 # Keys naming an identifier or a property of a secret (`secret_id`, `SecretArn`, `token_expires_at`).
 _NOT_SECRET_SUFFIX = re.compile(
-    r"(?i)(?:id|ids|arn|arns|name|names|kind|type|count|days|policy|store|at|date|enabled|sink)$")
+    r"(?i)(?:id|ids|arn|arns|name|names|kind|type|count|days|policy|store|at|date|enabled|sink|manager)$")
 
 
 def is_secret_key(name: str) -> bool:
@@ -45,7 +46,8 @@ def is_secret_key(name: str) -> bool:
 
 
 def _mask_keyed_value(match: re.Match[str]) -> str:
-    if not is_secret_key(match.group("name")):
+    # A structure (`"credentials": [...]`) is not a scalar secret; its strings are redacted on their own.
+    if not is_secret_key(match.group("name")) or match.group(0).endswith(("[", "{")):
         return match.group(0)
     quote = match.group("q") or ""
     return match.group("key") + quote + MASK

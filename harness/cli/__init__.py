@@ -10,11 +10,11 @@ import sys
 from collections.abc import Sequence
 
 from harness import __version__
-from harness.cli import demo, describe, list_cmd
+from harness.cli import creds, demo, describe, list_cmd
 from harness.cli.common import EXIT_ERROR, add_common_options, run_handler
 
 # Each module contributes `register(subparsers, common)`; the order here is the order in --help.
-COMMAND_MODULES: tuple = (list_cmd, describe, demo)
+COMMAND_MODULES: tuple = (list_cmd, describe, demo, creds)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,9 +2,9 @@
 
 Certificates expire: `expired` once `NotAfter` is reached, `critical` within `critical_days`,
 `expiring` within `warn_days`. Access keys and secrets age: `overdue` past `max_age_days`,
-`expiring` within `warn_days` of it. Secrets and KMS keys whose policy requires rotation are
+`expiring` within `warn_days` of it (ages count whole days). Secrets and KMS keys whose policy requires rotation are
 `rotation_disabled` when it is off. Example: a key created 80 days ago under max_age_days 90 and
-warn_days 14 is `expiring` with 10 days left; at 91 days it is `overdue` with -1.
+warn_days 14 is `expiring` with 10 days left; at 90 days it still is (0 left); at 91 it is `overdue` (-1).
 """
 
 from __future__ import annotations
@@ -63,9 +63,9 @@ def assess(credential: Credential, policy: CredentialPolicy, as_of: datetime) ->
             statuses.append(EXPIRING)
             reasons.append(f"expires in {days_left} day(s) (warn at {policy.warn_days})")
 
-    if credential.kind in AGEING_KINDS and credential.active and age is not None:
-        remaining = policy.max_age_days - age
-        days_left = math.floor(remaining)
+    if credential.kind in AGEING_KINDS and credential.active and age_days is not None:
+        remaining = policy.max_age_days - age_days   # whole days: a key of 90.5 days is 90 days old
+        days_left = remaining
         if remaining < 0:
             statuses.append(OVERDUE)
             reasons.append(f"{age_days} day(s) old, over the maximum of {policy.max_age_days}")

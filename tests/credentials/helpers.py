@@ -165,3 +165,48 @@ class Rotations:
     def audit_lines(self) -> list[dict]:
         path = self.config.report_dir / "rotation-audit.jsonl"
         return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+ATMOS_YAML = """\
+base_path: "."
+components:
+  terraform:
+    base_path: "components/terraform"
+stacks:
+  base_path: "stacks"
+  included_paths: ["orgs/**/*"]
+  excluded_paths: ["**/_defaults.yaml"]
+  name_pattern: "{namespace}-{stage}"
+"""
+DEFAULTS_YAML = """\
+vars:
+  namespace: acme
+terraform:
+  backend_type: s3
+  backend:
+    s3:
+      bucket: acme-tfstate
+      key: terraform.tfstate
+      region: us-east-1
+settings:
+  stackharness:
+    region: us-east-1
+"""
+
+
+def write_repo(root, stacks: Mapping[str, tuple[str, Iterable[str]]], *, extra_config: str = "") -> None:
+    """An Atmos repo: stacks {stage: (environment_type, components)} sharing the acme-tfstate backend."""
+    (root / "atmos.yaml").write_text(ATMOS_YAML)
+    base = root / "stacks" / "orgs" / "acme"
+    base.mkdir(parents=True)
+    (base / "_defaults.yaml").write_text(DEFAULTS_YAML)
+    for stage, (env_type, components) in stacks.items():
+        lines = ["import:", "  - orgs/acme/_defaults", "vars:", f"  stage: {stage}", "settings:", "  stackharness:",
+                 f"    environment_type: {env_type}", "components:", "  terraform:"]
+        for component in components:
+            (root / "components" / "terraform" / component).mkdir(parents=True, exist_ok=True)
+            (root / "components" / "terraform" / component / "main.tf").write_text("")
+            lines.append(f"    {component}: {{}}")
+        (base / f"{stage}.yaml").write_text("\n".join(lines) + "\n")
+    if extra_config:
+        (root / "stackharness.yaml").write_text(extra_config)

@@ -101,8 +101,8 @@ def test_certificate_status(kind, expires_in, status, days_left):
 
 
 @pytest.mark.parametrize(("age", "status", "days_left"), [
-    (1, "ok", 89), (59, "ok", 31), (60, "expiring", 30), (89, "expiring", 1), (90, "expiring", 0),
-    (90.5, "overdue", -1), (200, "overdue", -110),
+    (0.2, "ok", 90), (1, "ok", 89), (59, "ok", 31), (60, "expiring", 30), (89, "expiring", 1),
+    (90, "expiring", 0), (90.5, "expiring", 0), (91, "overdue", -1), (200, "overdue", -110),
 ])
 @pytest.mark.parametrize("kind", [IAM_ACCESS_KEY, SECRETSMANAGER_SECRET])
 def test_age_status(kind, age, status, days_left):
