@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rich.table import Table
+from rich.text import Text
 
 from harness.aws.session import SessionPool
 from harness.cli.common import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, CommandContext, add_command
@@ -20,7 +21,7 @@ from harness.credentials.alerts import alert_message
 from harness.credentials.audit import AUDIT_FILE
 from harness.credentials.aws import pool_clients
 from harness.credentials.check import CredentialReport
-from harness.credentials.model import KINDS, InventoryError, iso
+from harness.credentials.model import KINDS, InventoryError, iso, status_summary
 from harness.credentials.rotation import PlanItem, plan_rotations, run_rotations, select_targets
 from harness.credentials.rotation.engine import FAILED, REFUSED, RotationOutcome
 from harness.credentials.service import make_checker, rotation_context
@@ -93,7 +94,7 @@ def _stack_set(ctx: CommandContext) -> tuple[StackSet, tuple[ComponentInstance, 
 
 def _write_json(ctx: CommandContext, document: dict[str, Any]) -> None:
     """JSON on stdout, redacted value by value (text redaction would take `"credentials": [` for a secret)."""
-    sys.stdout.write(json.dumps(ctx.redactor.redact_obj(document), indent=2) + "\n")
+    sys.stdout.write(json.dumps(ctx.redactor.redact_obj(document), indent=2, ensure_ascii=False) + "\n")
     sys.stdout.flush()
 
 
@@ -126,14 +127,19 @@ def _print_report(ctx: CommandContext, report: CredentialReport) -> None:
         table.add_column(column, overflow="fold")
     for row in report.rows:
         c, a = row.credential, row.assessment
-        table.add_row(f"[{STATUS_STYLE.get(a.status, '')}]{a.status}[/]", c.kind,
-                      c.name if c.name and c.name != c.id else c.id, row.instance or "(unmanaged)",
-                      (iso(c.expires_at) or "—")[:10], _text(a.days_left), _text(a.age_days), a.reason)
+        cells = (c.kind, c.name if c.name and c.name != c.id else c.id, row.instance or "(unmanaged)",
+                 (iso(c.expires_at) or "—")[:10], _text(a.days_left), _text(a.age_days), a.reason)
+        table.add_row(Text(a.status, style=STATUS_STYLE.get(a.status, "")),
+                      *(Text(ctx.redactor.redact(cell)) for cell in cells))
     ctx.console.print(table)
-    counts: dict[str, int] = {}
-    for row in report.rows:
-        counts[row.status] = counts.get(row.status, 0) + 1
-    ctx.print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no credentials found")
+    _say(ctx, status_summary(r.status for r in report.rows) or "no credentials found")
+
+
+def _say(ctx: CommandContext, text: str, style: str = "", lead: str = "") -> None:
+    """A redacted line, printed as plain text (no markup, no emoji: ARNs hold `:secret:`)."""
+    line = Text(lead, style=style) if lead else Text()
+    line.append(ctx.redactor.redact(text))
+    ctx.console.print(line)
 
 
 def _text(value: int | None) -> str:
@@ -188,15 +194,15 @@ def _print_plan(ctx: CommandContext, items: list[PlanItem]) -> None:
         _write_json(ctx, {"plan": [i.to_json() for i in items]})
         return
     if not items:
-        ctx.print("nothing to rotate")
+        _say(ctx, "nothing to rotate")
         return
     for item in items:
         head = f"{item.kind} {item.id}" + (f" ({item.name})" if item.name and item.name != item.id else "")
-        style = "red" if item.action == REFUSED else "bold"
-        ctx.print(f"[{style}]{item.action}[/] {head} — {item.instance or 'unmanaged'}: {item.message}")
+        _say(ctx, f" {head} — {item.instance or 'unmanaged'}: {item.message}",
+             "red" if item.action == REFUSED else "bold", item.action)
         for number, step in enumerate(item.steps, 1):
-            ctx.print(f"    {number}. {step}")
-    ctx.print("nothing was changed; run again with --yes to rotate")
+            _say(ctx, f"    {number}. {step}")
+    _say(ctx, "nothing was changed; run again with --yes to rotate")
 
 
 def _print_outcomes(ctx: CommandContext, outcomes: list[RotationOutcome]) -> None:
@@ -204,10 +210,10 @@ def _print_outcomes(ctx: CommandContext, outcomes: list[RotationOutcome]) -> Non
         _write_json(ctx, {"outcomes": [o.to_json() for o in outcomes]})
         return
     if not outcomes:
-        ctx.print("nothing to rotate")
+        _say(ctx, "nothing to rotate")
         return
     style = {"completed": "green", "waiting": "cyan", "refused": "red", "failed": "bold red"}
     for o in outcomes:
         head = f"{o.kind} {o.id}" + (f" ({o.name})" if o.name and o.name != o.id else "")
-        ctx.print(f"[{style.get(o.result, '')}]{o.result}[/] {head}: {o.message}")
-    ctx.print(f"audit: {ctx.config.report_dir / AUDIT_FILE}")
+        _say(ctx, f" {head}: {o.message}", style.get(o.result, ""), o.result)
+    _say(ctx, f"audit: {ctx.config.report_dir / AUDIT_FILE}")

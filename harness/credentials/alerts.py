@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from harness.credentials.check import CredentialReport
-from harness.credentials.model import OK, CredentialRow, iso
+from harness.credentials.model import OK, CredentialRow, iso, status_summary
 
 
 def alert_rows(rows: Iterable[CredentialRow]) -> list[CredentialRow]:
@@ -19,11 +19,8 @@ def alert_message(report: CredentialReport) -> tuple[str, str, dict[str, Any]] |
     rows = alert_rows(report.rows)
     if not rows and not report.errors:
         return None
-    counts: dict[str, int] = {}
-    for row in rows:
-        counts[row.status] = counts.get(row.status, 0) + 1
-    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "no findings"
-    subject = f"stackharness credentials: {summary}"
+    summary = status_summary(r.status for r in rows) or "no findings"
+    subject = f"stackharness credential alert — {summary}"
     lines = [f"Credentials as of {iso(report.as_of)}: {summary}."]
     for row in rows:
         c = row.credential

@@ -7,7 +7,7 @@ the instance that manages it, its policy and its status on a given date.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +35,14 @@ GLOBAL_REGION = "global"          # the region label of an IAM scope
 def most_severe(statuses: list[str]) -> str:
     """The most severe of several statuses (`ok` for none)."""
     return min(statuses, key=STATUS_ORDER.index, default=OK)
+
+
+def status_summary(statuses: Iterable[str]) -> str:
+    """`1 expired, 2 critical, 10 ok` (most severe first; empty string for none)."""
+    counts: dict[str, int] = {}
+    for status in statuses:
+        counts[status] = counts.get(status, 0) + 1
+    return ", ".join(f"{counts[s]} {s}" for s in STATUS_ORDER if s in counts)
 
 
 def utc(value: datetime | None) -> datetime | None:

@@ -6,7 +6,16 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tests.credentials.helpers import Cert, clients, create_bucket, create_rotation_function, make_cert
+from harness.stacks import load
+from tests.credentials.helpers import (
+    Cert,
+    clients,
+    create_bucket,
+    create_rotation_function,
+    make_cert,
+    write_repo,
+    write_state,
+)
 
 EXPIRY_DAYS = {"expired": -2, "five": 5, "forty": 40, "long": 400}
 
@@ -66,3 +75,36 @@ def seeded(moto, aws) -> Seeded:
     seeded.kms["static"] = kms.create_key(Description="static")["KeyMetadata"]["KeyId"]
     kms.create_alias(AliasName="alias/static", TargetKeyId=seeded.kms["static"])
     return seeded
+
+
+CONFIG = """\
+profiles:
+  prod:
+    credentials:
+      acm_certificate: {warn_days: 30, critical_days: 7}
+      iam_server_certificate: {warn_days: 30, critical_days: 7}
+      iam_access_key: {max_age_days: 90, warn_days: 14, sink: {type: secretsmanager, name: "iam/{user}/access-key"}}
+      secretsmanager_secret: {max_age_days: 90, require_rotation: true}
+  dev:
+    credentials:
+      acm_certificate: {warn_days: 10, critical_days: 3}
+"""
+
+
+@pytest.fixture
+def repo(seeded, aws, tmp_path):
+    """An Atmos repo: certs and iam in acme-prod (prod), web in acme-dev (dev), states in the backend."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    write_repo(root, {"prod": ("prod", ["certs", "iam"]), "dev": ("dev", ["web"])}, extra_config=CONFIG)
+    stack_set = load(root)
+    by_id = {i.id: i for i in stack_set}
+    s3 = aws("s3")
+    write_state(s3, by_id["certs@acme-prod"], [
+        ("aws_acm_certificate", "five", {"id": seeded.acm["five"], "arn": seeded.acm["five"]}),
+        ("aws_iam_server_certificate", "expired", {"name": "web-expired"}),
+        ("aws_secretsmanager_secret", "rotated", {"id": seeded.secrets["rotated"], "arn": seeded.secrets["rotated"]})])
+    write_state(s3, by_id["iam@acme-prod"], [("aws_iam_access_key", "alice", {"id": seeded.keys["alice"]})])
+    write_state(s3, by_id["web@acme-dev"], [
+        ("aws_acm_certificate", "forty", {"id": seeded.acm["forty"], "arn": seeded.acm["forty"]})])
+    return root

@@ -23,6 +23,7 @@ from harness.stacks.model import ComponentInstance, StackSet
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 STATE_BUCKET = "acme-tfstate"
+PROVIDER = 'provider["registry.terraform.io/hashicorp/aws"]'
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def stack_set(*instances: ComponentInstance) -> StackSet:
 def write_state(s3, inst: ComponentInstance, resources: Iterable[tuple[str, str, Mapping[str, Any]]]) -> None:
     """Put a v4 state with managed resources [(type, name, attributes)] at the instance's backend key."""
     state = {"version": 4, "terraform_version": "1.11.0", "serial": 1, "lineage": "test", "outputs": {},
-             "resources": [{"mode": "managed", "type": t, "name": n, "provider": 'provider["registry.terraform.io/hashicorp/aws"]',
+             "resources": [{"mode": "managed", "type": t, "name": n, "provider": PROVIDER,
                             "instances": [{"schema_version": 0, "attributes": dict(a)}]} for t, n, a in resources]}
     s3.put_object(Bucket=inst.state_bucket, Key=inst.state_key, Body=json.dumps(state).encode())
 

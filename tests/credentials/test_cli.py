@@ -8,39 +8,7 @@ import json
 import pytest
 
 from harness.cli import main
-from harness.stacks import load
-from tests.credentials.helpers import write_repo, write_state
-
-CONFIG = """\
-profiles:
-  prod:
-    credentials:
-      acm_certificate: {warn_days: 30, critical_days: 7}
-      iam_server_certificate: {warn_days: 30, critical_days: 7}
-      iam_access_key: {max_age_days: 90, warn_days: 14, sink: {type: secretsmanager, name: "iam/{user}/access-key"}}
-      secretsmanager_secret: {max_age_days: 90, require_rotation: true}
-  dev:
-    credentials:
-      acm_certificate: {warn_days: 10, critical_days: 3}
-"""
-
-
-@pytest.fixture
-def repo(seeded, aws, tmp_path):
-    root = tmp_path / "repo"
-    root.mkdir()
-    write_repo(root, {"prod": ("prod", ["certs", "iam"]), "dev": ("dev", ["web"])}, extra_config=CONFIG)
-    stack_set = load(root)
-    by_id = {i.id: i for i in stack_set}
-    s3 = aws("s3")
-    write_state(s3, by_id["certs@acme-prod"], [
-        ("aws_acm_certificate", "five", {"id": seeded.acm["five"], "arn": seeded.acm["five"]}),
-        ("aws_iam_server_certificate", "expired", {"name": "web-expired"}),
-        ("aws_secretsmanager_secret", "rotated", {"id": seeded.secrets["rotated"], "arn": seeded.secrets["rotated"]})])
-    write_state(s3, by_id["iam@acme-prod"], [("aws_iam_access_key", "alice", {"id": seeded.keys["alice"]})])
-    write_state(s3, by_id["web@acme-dev"], [
-        ("aws_acm_certificate", "forty", {"id": seeded.acm["forty"], "arn": seeded.acm["forty"]})])
-    return root
+from tests.credentials.conftest import CONFIG
 
 
 @pytest.fixture(autouse=True)
@@ -92,7 +60,7 @@ def test_check_as_of_answers_what_will_have_expired(capsys, seeded, repo, tmp_pa
 
 def test_check_table_and_clean_exit(capsys, seeded, repo, tmp_path, aws):
     code, out, _ = check(capsys, seeded, repo, tmp_path, "--stack", "acme-dev")
-    assert "web-forty" in out and "(unmanaged)" in out and "expired" in out
+    assert "web-forty" in out and "(unmanaged)" in out and "1 expired, 2 critical" in out
     # only the dev stack's scope: the prod-only rows still show (same account and region) — so it fails
     assert code == 1
     earlier = (dt.datetime.now(dt.UTC) - dt.timedelta(days=3)).date().isoformat()
@@ -117,7 +85,8 @@ def test_check_config_typo_is_an_error_naming_the_key(capsys, seeded, repo, tmp_
 def test_rotate_plan_then_yes(capsys, seeded, repo, tmp_path, aws):
     aws("secretsmanager").create_secret(Name="iam/alice/access-key", SecretString="{}")
     alice = seeded.keys["alice"]
-    common = ("--stacks-repo", str(repo), "--aws-endpoint-url", seeded.endpoint, "--report-dir", str(tmp_path / "reports"))
+    common = ("--stacks-repo", str(repo), "--aws-endpoint-url", seeded.endpoint,
+              "--report-dir", str(tmp_path / "reports"))
     code, out, err = run(capsys, "creds", "rotate", "--id", alice, *common)
     assert code == 0, err
     assert "start iam_access_key" in out and "store it in secretsmanager:iam/alice/access-key" in out
@@ -131,7 +100,8 @@ def test_rotate_plan_then_yes(capsys, seeded, repo, tmp_path, aws):
 
 
 def test_rotate_refusals_and_usage(capsys, seeded, repo, tmp_path):
-    common = ("--stacks-repo", str(repo), "--aws-endpoint-url", seeded.endpoint, "--report-dir", str(tmp_path / "reports"))
+    common = ("--stacks-repo", str(repo), "--aws-endpoint-url", seeded.endpoint,
+              "--report-dir", str(tmp_path / "reports"))
     code, _, err = run(capsys, "creds", "rotate", *common)
     assert code == 2 and "--id ID or --due" in err
     code, _, err = run(capsys, "creds", "rotate", "--id", "nope", *common)

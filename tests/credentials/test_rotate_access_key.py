@@ -46,7 +46,8 @@ def sink_value(aws, name="iam/carol/access-key"):
     return json.loads(aws("secretsmanager").get_secret_value(SecretId=name)["SecretString"])
 
 
-def record(aws, key_id, location=StoreLocation(STATE_BUCKET)):
+def record(aws, key_id):
+    location = StoreLocation(STATE_BUCKET)
     body = aws("s3").get_object(Bucket=location.bucket, Key=location.key_for("iam_access_key", key_id))["Body"]
     return json.loads(body.read())
 

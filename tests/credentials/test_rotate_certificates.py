@@ -70,7 +70,8 @@ def test_acm_reimport_keeps_the_arn(aws, tmp_path, acm_world):
 def test_acm_source_in_s3(aws, tmp_path, acm_world):
     arn, _, rotations = acm_world
     renewed = make_cert(200, cn=DOMAIN, sans=(f"www.{DOMAIN}",))
-    aws("s3").put_object(Bucket="acme-tfstate", Key="certs/shop.pem", Body=(renewed.cert_pem + renewed.key_pem).encode())
+    aws("s3").put_object(Bucket="acme-tfstate", Key="certs/shop.pem",
+                         Body=(renewed.cert_pem + renewed.key_pem).encode())
     [outcome] = rotations("s3://acme-tfstate/certs/shop.pem").run(credential_id=arn)
     assert outcome.result == "completed" and close(not_after(aws, arn), renewed.not_after)
 
@@ -167,11 +168,12 @@ def _load_balancers(aws, certificate_arn):
     """An ALB with an HTTPS listener using the certificate, and a classic ELB listener using it."""
     ec2 = aws("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{REGION}{z}")["Subnet"]["SubnetId"]
-               for i, z in ((1, "a"), (2, "b"))]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{REGION}{z}")
+               ["Subnet"]["SubnetId"] for i, z in ((1, "a"), (2, "b"))]
     elbv2 = aws("elbv2")
     balancer = elbv2.create_load_balancer(Name="shop", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
-    group = elbv2.create_target_group(Name="shop", Protocol="HTTP", Port=80, VpcId=vpc)["TargetGroups"][0]["TargetGroupArn"]
+    group = elbv2.create_target_group(Name="shop", Protocol="HTTP", Port=80,
+                                      VpcId=vpc)["TargetGroups"][0]["TargetGroupArn"]
     listener = elbv2.create_listener(LoadBalancerArn=balancer, Protocol="HTTPS", Port=443,
                                      Certificates=[{"CertificateArn": certificate_arn}],
                                      DefaultActions=[{"Type": "forward", "TargetGroupArn": group}])["Listeners"][0]
@@ -191,11 +193,12 @@ def classic_cert(aws) -> str:
 
 
 def server_certs(aws) -> dict[str, str]:
-    return {m["ServerCertificateName"]: m["Arn"] for m in aws("iam").list_server_certificates()["ServerCertificateMetadataList"]}
+    listing = aws("iam").list_server_certificates()["ServerCertificateMetadataList"]
+    return {m["ServerCertificateName"]: m["Arn"] for m in listing}
 
 
 def test_server_certificate_upload_then_switch_then_delete_after_grace(aws, iam_world):
-    old_arn, renewed, listener, rot = iam_world
+    _, renewed, listener, rot = iam_world
     [item] = rot.plan(due=True)
     assert item.action == "start" and item.steps[0].startswith("upload the certificate from shop.pem as shop-")
     [first] = rot.run(due=True)
@@ -237,7 +240,7 @@ def test_server_certificate_stopped_after_upload_resumes_without_uploading_twice
 
 
 def test_server_certificate_replacement_deleted_midway_is_uploaded_again(aws, iam_world):
-    old_arn, _, listener, rot = iam_world
+    _, _, listener, rot = iam_world
     [step] = rot.run(due=True, max_steps=1)            # started -> uploaded
     assert step.state == "uploaded"
     [new_name] = set(server_certs(aws)) - {"shop"}

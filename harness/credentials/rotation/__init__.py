@@ -47,6 +47,7 @@ from harness.stacks.model import ComponentInstance, StackSet
 ROTATORS: Mapping[str, Rotator] = {r.kind: r for r in (AccessKeyRotator(), SecretRotator(), AcmRotator(),
                                                        ServerCertificateRotator())}
 DUE_STATUSES = frozenset({EXPIRING, CRITICAL, EXPIRED, OVERDUE})
+Selected = tuple[RotationTarget, StoredRecord | None]        # a target and its record, when one was read
 
 __all__ = ["ROTATORS", "PlanItem", "RotationContext", "RotationOutcome", "RotationTarget", "plan_rotations",
            "run_rotations", "select_targets"]
@@ -97,11 +98,12 @@ def _rotatable(row: CredentialRow) -> bool:
 
 def select_targets(report: CredentialReport, stack_set: StackSet, config: HarnessConfig, ctx: RotationContext, *,
                    kind: str | None = None, credential_id: str | None = None, due: bool = False,
-                   instances: Iterable[ComponentInstance] | None = None) -> list[tuple[RotationTarget, StoredRecord | None]]:
+                   instances: Iterable[ComponentInstance] | None = None) -> list[Selected]:
     """The credentials to rotate and their records: one by `credential_id`, or everything due.
 
     Due: rows the policy marks expiring, critical, expired or overdue (of a kind the harness can
-    rotate), and every credential whose rotation record says it is unfinished.
+    rotate), and every credential whose rotation record says it is unfinished (whose replacement is
+    left alone until that rotation completes).
     """
     if (credential_id is None) == (not due):
         raise UsageError("say what to rotate: --id ID or --due (not both)",
@@ -126,11 +128,9 @@ def select_targets(report: CredentialReport, stack_set: StackSet, config: Harnes
                              hint=f"rotatable kinds: {', '.join(sorted(ROTATORS))}")
         return [(_target(chosen[0], stack_set, config, ctx, regions), None)]
 
-    targets: dict[tuple[str, str], tuple[RotationTarget, StoredRecord | None]] = {}
-    for row in rows:
-        if row.status in DUE_STATUSES and _rotatable(row):
-            targets[(row.credential.kind, row.credential.id)] = (_target(row, stack_set, config, ctx, regions), None)
+    targets: dict[tuple[str, str], Selected] = {}
     by_key = {(r.credential.kind, r.credential.id): r for r in report.rows}
+    replacements: set[tuple[str, str]] = set()       # new credentials of unfinished rotations
     for location in candidate_locations(config, stack_set.deployable):
         store = RecordStore(location, ctx.clients, ctx.writer)
         for stored in store.records():
@@ -141,6 +141,13 @@ def select_targets(report: CredentialReport, stack_set: StackSet, config: Harnes
             target = (_target(row, stack_set, config, ctx, regions) if row is not None
                       else _target_from_record(record, stack_set, config, store, regions))
             targets[(record.kind, record.credential_id)] = (target, stored)
+            for new in (record.data.get("new_key_id"), record.data.get("new_name")):
+                if new:
+                    replacements.add((record.kind, new))
+    for row in rows:
+        key = (row.credential.kind, row.credential.id)
+        if row.status in DUE_STATUSES and _rotatable(row) and key not in targets and key not in replacements:
+            targets[key] = (_target(row, stack_set, config, ctx, regions), None)
     return [targets[key] for key in sorted(targets)]
 
 
@@ -165,7 +172,7 @@ def _target_from_record(record: RotationRecord, stack_set: StackSet, config: Har
     return RotationTarget(credential, policy, record.instance, store, None, regions)
 
 
-def plan_rotations(targets: Iterable[tuple[RotationTarget, StoredRecord | None]], ctx: RotationContext) -> list[PlanItem]:
+def plan_rotations(targets: Iterable[Selected], ctx: RotationContext) -> list[PlanItem]:
     """What a run would do for each target, reading only (records, keys, certificate sources)."""
     items = []
     for target, stored in targets:
@@ -196,7 +203,7 @@ def plan_rotations(targets: Iterable[tuple[RotationTarget, StoredRecord | None]]
     return items
 
 
-def run_rotations(targets: Iterable[tuple[RotationTarget, StoredRecord | None]], ctx: RotationContext, *,
+def run_rotations(targets: Iterable[Selected], ctx: RotationContext, *,
                   max_steps: int | None = None) -> list[RotationOutcome]:
     """Rotate each target (one failing never stops the others)."""
     return [rotate(ROTATORS[t.credential.kind], t, ctx, stored=stored, max_steps=max_steps) for t, stored in targets]

@@ -37,7 +37,8 @@ class AcmRotator:
 
     def advance(self, target: RotationTarget, record: RotationRecord, ctx: RotationContext) -> Advance:
         arn, region = record.credential_id, target.credential.region
-        live = parse_certificate(ctx.clients("acm", region).get_certificate(CertificateArn=arn)["Certificate"], where=arn)
+        body = ctx.clients("acm", region).get_certificate(CertificateArn=arn)["Certificate"]
+        live = parse_certificate(body, where=arn)
         if live.fingerprint == record.data["replacement_fingerprint"]:
             return Advance(record.advanced(COMPLETED, now=ctx.now, run_id=ctx.run_id,
                                            note="the replacement was already imported"))

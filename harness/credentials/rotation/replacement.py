@@ -17,7 +17,7 @@ def load_replacement(credential: Credential, ctx: RotationContext, *, source: st
     if source is None:
         raise RotationRefused(f"no certificate source for {credential.name or credential.id}",
                               hint=f"add certificate_sources: {{\"{credential.name or credential.id}\": "
-                                   "path/to/bundle.pem or s3://bucket/key}} with the renewed certificate and key")
+                                   "path/to/bundle.pem or s3://bucket/key} with the renewed certificate and key")
     try:
         bundle = load_source(source, clients=ctx.clients, redactor=ctx.redactor, base_dir=ctx.base_dir)
     except CertificateError as exc:
