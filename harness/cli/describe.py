@@ -17,6 +17,7 @@ from harness.cli.stacks_output import (
     describe_stacks_shape,
     errors_in_scope,
     find_instance,
+    group_help,
     load_stacks,
     render,
     report_problems,
@@ -93,6 +94,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     """The `describe` command group."""
     parser = subparsers.add_parser("describe", help="show resolved configuration (like atmos describe)",
                                    description="Show resolved configuration, in the shapes Atmos prints.")
+    parser.set_defaults(handler=group_help(parser))
     nested = parser.add_subparsers(dest="describe_command", metavar="SUBCOMMAND")
     for add in SUBCOMMANDS:
         add(nested, common)

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from harness.cli.common import EXIT_CLEAN, EXIT_ERROR, CommandContext, add_command
-from harness.cli.stacks_output import add_stacks_source_option, load_stacks, report_problems
+from harness.cli.stacks_output import add_stacks_source_option, group_help, load_stacks, report_problems
 
 
 def _list_stacks(ctx: CommandContext) -> int:
@@ -21,6 +21,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     """The `list` command group."""
     parser = subparsers.add_parser("list", help="list things in the Atmos repository",
                                    description="List things in the Atmos repository.")
+    parser.set_defaults(handler=group_help(parser))
     nested = parser.add_subparsers(dest="list_command", metavar="SUBCOMMAND")
     stacks = add_command(nested, "stacks", common, _list_stacks, help="stack names, one per line, sorted",
                          config_keys=("stacks_source",))

@@ -19,6 +19,14 @@ from harness.stacks.yaml_loader import AppendList, Unresolved
 OUR_KEY = "stackharness"
 
 
+def group_help(parser: argparse.ArgumentParser) -> Callable[[CommandContext], int]:
+    """A handler for a command group run without a subcommand: its help on stderr, exit 2."""
+    def handler(ctx: CommandContext) -> int:
+        parser.print_help(sys.stderr)
+        return 2
+    return handler
+
+
 def add_stacks_source_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stacks-source", dest="stacks_source", choices=("native", "atmos"), default=None,
                         help="resolve stacks natively (default) or ask the atmos binary "
@@ -81,7 +89,11 @@ def describe_stacks_shape(instances: Iterable[ComponentInstance]) -> dict[str, A
 
 
 class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
-    """YAML like Atmos prints it: block style, sorted keys; our marker types print as plain values."""
+    """YAML like Atmos prints it: block style, sorted keys, our marker types as plain values, and no
+    anchors/aliases (resolved sections share subtrees in memory; the output repeats them)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 _Dumper.add_representer(Unresolved, lambda d, v: d.represent_str(str(v)))

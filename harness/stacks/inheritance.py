@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,7 @@ class BaseConfig:
     scalars: Mapping[str, str]
     inheritance: tuple[str, ...]
     first_base: str | None
+    inheritance_list: list[str] = field(default_factory=list)   # the same, shared by the output (read-only)
 
 
 EMPTY_BASE = BaseConfig({}, {}, {}, (), None)
@@ -187,7 +188,7 @@ class InheritanceResolver:
         chain: list[str] = []
         for base, _ in steps:
             chain = [base, *(c for c in chain if c != base)]
-        return BaseConfig(sections, metadata, scalars, tuple(chain), steps[0][0])
+        return BaseConfig(sections, metadata, scalars, tuple(chain), steps[0][0], chain)
 
 
 def terraform_folder(name: str, section: Mapping[str, Any], components: Mapping[str, Any], kind: str) -> str:

@@ -88,23 +88,30 @@ class _NativeLoad:
         try:
             node = self.graph.node(path)
         except ManifestError as exc:
-            cause = "" if exc.file == str(path) else f" (in {exc.file})"
+            cause = "" if len(exc.chain) < 2 else f" (imports {' -> '.join(exc.chain)})"
             self.problems.append(ResolutionProblem(
                 f"manifest {key} cannot be resolved{cause}: {exc.message}"
                 + (f" — {exc.hint}" if exc.hint else ""),
                 file=exc.file, line=exc.line, stack_file=key))
             return []
         self._parse_warnings(node.warnings)
-        drafts, issues = self.resolver.resolve(node)
+        try:
+            drafts, issues = self.resolver.resolve(node)
+        except Exception as exc:  # a bug here must not stop the other manifests
+            log.debug("internal error resolving %s", key, exc_info=True)
+            self.problems.append(ResolutionProblem(
+                f"manifest {key} could not be resolved (internal error {type(exc).__name__}: {exc}) — "
+                "please report it with this manifest", file=str(path), stack_file=key))
+            return []
         for issue in issues:
             self._issue(node, issue)
         for draft in drafts:
             for text in draft.unsupported_templates:
                 self._template_warning(node, draft, text,
                                        "uses Go-template features beyond {{ .path }}; it is left as written")
-            for text, path in draft.missing_templates:
+            for text, missing in draft.missing_templates:
                 self._template_warning(node, draft, text,
-                                       f"uses {path}, which is not set; it is left as written")
+                                       f"uses {missing}, which is not set; it is left as written")
         return drafts
 
     def _parse_warnings(self, warnings: Iterable[ParseIssue]) -> None:

@@ -38,12 +38,17 @@ class ManifestError(Exception):
     """A manifest (or one of its imports) that cannot be used; carries file and line."""
 
     def __init__(self, message: str, file: str | Path, line: int | None = None,
-                 hint: str | None = None) -> None:
+                 hint: str | None = None, chain: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.message = message
         self.file = str(file)
         self.line = line
         self.hint = hint
+        self.chain = chain          # import keys from the manifest that failed down to the broken file
+
+    def via(self, key: str) -> ManifestError:
+        """The same error as seen from a file that imports (transitively) the broken one."""
+        return ManifestError(self.message, self.file, self.line, self.hint, (key, *self.chain))
 
 
 # -- globs ----------------------------------------------------------------------------------------
@@ -219,7 +224,7 @@ class ImportGraph:
         try:
             node: Node | ManifestError = self._build(path, context)
         except ManifestError as exc:
-            node = exc
+            node = exc.via(import_key(self.atmos, path))
         finally:
             self._in_progress.pop()
         self._nodes[key] = node
@@ -258,9 +263,9 @@ class ImportGraph:
         _validate_sections(parsed)
         children = []
         groups = []
-        for spec, line in self._import_specs(parsed):
+        for spec in self._import_specs(parsed):
             merged_context = merge_layers([spec.context, context]) if (spec.context or context) else {}
-            targets = self._resolve(spec, path, line)
+            targets = self._resolve(spec, path)
             children.extend(self.node(target, merged_context) for target in targets)
             groups.append(len(targets))
         layers = [child.config for child in children]
@@ -291,7 +296,7 @@ class ImportGraph:
             warnings=tuple(warnings),
         )
 
-    def _import_specs(self, parsed: ParsedFile) -> list[tuple[ImportSpec, int | None]]:
+    def _import_specs(self, parsed: ParsedFile) -> list[ImportSpec]:
         data = parsed.data or {}
         raw = data.get("import")
         if raw is None:
@@ -301,7 +306,6 @@ class ImportGraph:
                                 parsed.path, line_of_key(parsed.text, ("import",)))
         specs = []
         for index, entry in enumerate(raw):
-            line = None
             if isinstance(entry, str) and entry:
                 spec = ImportSpec(entry)
             elif isinstance(entry, dict) and isinstance(entry.get("path"), str) and entry["path"]:
@@ -314,10 +318,10 @@ class ImportGraph:
                 raise ManifestError(f"import #{index + 1} is invalid: {entry!r} (expected a path or "
                                     "{path, context, skip_if_missing})", parsed.path,
                                     line_of_key(parsed.text, ("import",)))
-            specs.append((spec, line))
+            specs.append(spec)
         return specs
 
-    def _resolve(self, spec: ImportSpec, importer: Path, line: int | None) -> list[Path]:
+    def _resolve(self, spec: ImportSpec, importer: Path) -> list[Path]:
         """The files an import names, in sorted order; `ManifestError` when nothing matches."""
         raw = spec.path
         base = importer.parent if raw.startswith(("./", "../")) else self.atmos.stacks_base_path

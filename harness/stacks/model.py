@@ -151,6 +151,11 @@ class StackSet:
     def warnings(self) -> tuple[ResolutionProblem, ...]:
         return tuple(p for p in self.problems if p.severity == "warning")
 
+    def problems_for(self, instance: str) -> tuple[ResolutionProblem, ...]:
+        """Problems about one instance id (`component@stack`), including ones for instances that could
+        not be resolved at all (they are absent from `instances`)."""
+        return tuple(p for p in self.problems if p.instance == instance)
+
     def select(self, *, stacks: Iterable[str] = (), components: Iterable[str] = (),
                environment_types: Iterable[str] = ()) -> tuple[ComponentInstance, ...]:
         """Deployable instances matching every given filter (globs for stacks and components)."""

@@ -18,7 +18,6 @@ from typing import Any
 
 from harness.stacks.atmos_config import COMPONENT_TYPES, AtmosConfig
 from harness.stacks.inheritance import (
-    SECTIONS,
     InheritanceError,
     InheritanceResolver,
     component_path,
@@ -50,7 +49,6 @@ class Issue:
     component: str
     kind: str
     key_path: tuple[str, ...] = ()
-    fatal: bool = True
     severity: str = "error"
     hint: str | None = None
     stack: str | None = None
@@ -131,6 +129,8 @@ class ManifestResolver:
         self.inheritance = InheritanceResolver(atmos.list_merge_strategy, atmos.inherit_metadata)
         self._template_memo: dict[int, tuple[bool, Any]] = {}
         self._folders: dict[tuple[str, str, bool], str] = {}
+        self._infos: dict[tuple[str, str], dict[str, str]] = {}
+        self._backends: dict[tuple[int, str, str], tuple[dict[str, Any], Any]] = {}
 
     def resolve(self, root: Node) -> tuple[list[Draft], list[Issue]]:
         """Every component of every type defined in the manifest's closure."""
@@ -150,10 +150,10 @@ class ManifestResolver:
                 continue
             try:
                 globals_ = _Globals(config, kind, strategy)
+                overrides = component_overrides(root, kind, strategy) if root.has_overrides else None
             except MergeTypeError as exc:
                 issues.append(Issue(str(exc), "*", kind, exc.path))
                 continue
-            overrides = component_overrides(root, kind, strategy) if root.has_overrides else None
             for name, section in typed_components.items():
                 name = str(name)
                 try:
@@ -227,6 +227,8 @@ class ManifestResolver:
         settings = merged("settings")
         if atmos.integrations_github:
             settings = _with_github(settings, atmos.integrations_github, strategy)
+        if kind == "terraform" and own_metadata.get("type") == "abstract":
+            settings = _without_spacelift_workspace(settings)
         metadata = (merge_layers((base.metadata, own_metadata), strategy)
                     if base.metadata and atmos.inherit_metadata else own_metadata)
         folder = terraform_folder(name, section, all_components, kind)
@@ -238,10 +240,9 @@ class ManifestResolver:
             "atmos_stack_file": root.key,
             "command": command,
             "component": folder,
-            "component_info": {"component_path": self._folder_path(kind, folder, raw=True),
-                               "component_type": kind},
+            "component_info": self._component_info(kind, folder),
             "env": merged("env"),
-            "inheritance": list(base.inheritance),
+            "inheritance": base.inheritance_list,
             "metadata": metadata,
             "overrides": own_overrides,
             "settings": settings,
@@ -301,11 +302,7 @@ class ManifestResolver:
         if backend is not None and type(backend) is not dict:
             raise InheritanceError(f"backend.{backend_type} must be a mapping",
                                    ("components", "terraform", name, "backend", backend_type))
-        backend = dict(backend) if backend else {}
-        if backend_type == "s3":
-            backend["workspace_key_prefix"] = s3_workspace_key_prefix(backend, name, folder, metadata)
-        elif backend_type == "gcs" and not backend.get("prefix"):
-            backend["prefix"] = s3_workspace_key_prefix({}, name, folder, metadata)
+        backend = self._with_backend_defaults(backend, backend_type, name, folder, metadata)
         rsb_type = _last_non_empty(backend_type, scalars["remote_state_backend_type"],
                                    base.scalars.get("remote_state_backend_type"),
                                    section.get("remote_state_backend_type"))
@@ -320,12 +317,37 @@ class ManifestResolver:
         out["backend_type"] = backend_type
         out["backend"] = backend
         out["remote_state_backend_type"] = rsb_type
-        out["remote_state_backend"] = dict(rsb) if type(rsb) is dict else {}
+        out["remote_state_backend"] = rsb if type(rsb) is dict else {}
         enabled = self.atmos.workspaces_enabled and backend_type != "http"
         ws = workspace(prefix=stack, component=name, terraform_component=folder, metadata=metadata,
                        vars_=vars_, section=out, enabled=enabled)
         out["workspace"] = ws
         return s3_state_key(backend, ws) if backend_type == "s3" else None
+
+    def _with_backend_defaults(self, backend: Mapping[str, Any] | None, backend_type: str, name: str,
+                               folder: str, metadata: Mapping[str, Any]) -> dict[str, Any]:
+        """The backend sub-map with Atmos's defaults (`workspace_key_prefix`, gcs `prefix`); one dict per
+        distinct (sub-map, default), shared by every instance it applies to (read-only)."""
+        default = s3_workspace_key_prefix({}, name, folder, metadata) if backend_type in ("s3", "gcs") else ""
+        key = (id(backend), backend_type, default)
+        hit = self._backends.get(key)
+        if hit is not None and hit[1] is backend:
+            return hit[0]
+        result = dict(backend) if backend else {}
+        if backend_type == "s3":
+            result["workspace_key_prefix"] = s3_workspace_key_prefix(result, name, folder, metadata)
+        elif backend_type == "gcs" and not result.get("prefix"):
+            result["prefix"] = default
+        self._backends[key] = (result, backend)
+        return result
+
+    def _component_info(self, kind: str, folder: str) -> dict[str, str]:
+        key = (kind, folder)
+        info = self._infos.get(key)
+        if info is None:
+            info = {"component_path": self._folder_path(kind, folder, raw=True), "component_type": kind}
+            self._infos[key] = info
+        return info
 
     def _folder_path(self, kind: str, folder: str, raw: bool = False) -> str:
         """The component folder: absolute, or as Atmos prints it (`raw`: a join of the base paths)."""
@@ -341,7 +363,7 @@ class ManifestResolver:
         return path
 
     def _render(self, draft: Draft, issues: list[Issue]) -> None:
-        renderer = SectionRenderer(draft.section)
+        renderer = SectionRenderer(draft.section, self._template_memo)
         rendered = renderer.value(draft.section)
         draft.missing_templates = renderer.missing
         draft.unsupported_templates = renderer.unsupported
@@ -349,6 +371,14 @@ class ManifestResolver:
             draft.section = rendered
             if draft.kind == "terraform" and draft.section.get("backend_type") == "s3":
                 draft.state_key = s3_state_key(draft.section.get("backend") or {}, draft.section["workspace"])
+
+
+def _without_spacelift_workspace(settings: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Atmos drops `settings.spacelift.workspace_enabled` from abstract components."""
+    spacelift = settings.get("spacelift")
+    if not isinstance(spacelift, dict) or "workspace_enabled" not in spacelift:
+        return settings
+    return {**settings, "spacelift": {k: v for k, v in spacelift.items() if k != "workspace_enabled"}}
 
 
 def _with_github(settings: Mapping[str, Any], github: Mapping[str, Any], strategy: str) -> Mapping[str, Any]:
@@ -359,5 +389,3 @@ def _with_github(settings: Mapping[str, Any], github: Mapping[str, Any], strateg
         return settings
     return {**settings, "integrations": {**integrations, "github": merged}}
 
-
-__all__ = ["SECTIONS", "Draft", "Issue", "ManifestResolver"]

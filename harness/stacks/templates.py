@@ -100,52 +100,72 @@ class SectionRenderer:
     left as written; `missing` collects (string, path) pairs that referenced a missing value.
     """
 
-    def __init__(self, data: Mapping[str, Any]) -> None:
+    def __init__(self, data: Mapping[str, Any], memo: dict[int, tuple[bool, Any]] | None = None) -> None:
         self.data = data
+        self.memo = {} if memo is None else memo
         self.unsupported: list[str] = []
         self.missing: list[tuple[str, str]] = []
 
     def value(self, value: Any) -> Any:
+        """`value` with its templates rendered; unchanged subtrees are returned as they are."""
         if isinstance(value, str):
-            if "{{" not in value:
-                return value
-            try:
-                rendered = render(value, self.data)
-            except TemplateMissingKey as exc:
-                self.missing.append((value, exc.path))
-                return value
-            if not rendered.supported:
-                self.unsupported.append(value)
-                return value
-            return type(value)(rendered.text) if type(value) is not str else rendered.text
+            return self._string(value) if "{{" in value else value
         if isinstance(value, dict):
+            if not contains_template(value, self.memo):
+                return value
             changed: dict[Any, Any] | None = None
             for key, item in value.items():
-                new = self.value(item)
+                if isinstance(item, str):
+                    if "{{" not in item:
+                        continue
+                    new = self._string(item)
+                elif isinstance(item, dict | list):
+                    new = self.value(item)
+                else:
+                    continue
                 if new is not item:
                     if changed is None:
                         changed = dict(value)
                     changed[key] = new
             return value if changed is None else changed
         if isinstance(value, list):
+            if not contains_template(value, self.memo):
+                return value
             items = [self.value(item) for item in value]
             if any(new is not old for new, old in zip(items, value, strict=True)):
                 return items
-            return value
         return value
+
+    def _string(self, value: str) -> str:
+        try:
+            rendered = render(value, self.data)
+        except TemplateMissingKey as exc:
+            self.missing.append((value, exc.path))
+            return value
+        if not rendered.supported:
+            self.unsupported.append(value)
+            return value
+        return type(value)(rendered.text) if type(value) is not str else rendered.text
 
 
 def contains_template(value: Any, memo: dict[int, tuple[bool, Any]]) -> bool:
     """True when a string inside `value` holds `{{`; memoised per shared subtree (keeps a reference)."""
     if isinstance(value, str):
         return "{{" in value
-    if isinstance(value, dict | list):
-        key = id(value)
-        hit = memo.get(key)
-        if hit is not None and hit[1] is value:
-            return hit[0]
-        items = value.values() if isinstance(value, dict) else value
-        result = any(contains_template(item, memo) for item in items)
-        memo[key] = (result, value)
-        return result
-    return False
+    if not isinstance(value, dict | list):
+        return False
+    key = id(value)
+    hit = memo.get(key)
+    if hit is not None and hit[1] is value:
+        return hit[0]
+    result = False
+    for item in (value.values() if isinstance(value, dict) else value):
+        if isinstance(item, str):
+            if "{{" in item:
+                result = True
+                break
+        elif isinstance(item, dict | list) and contains_template(item, memo):
+            result = True
+            break
+    memo[key] = (result, value)
+    return result

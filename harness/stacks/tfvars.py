@@ -139,6 +139,10 @@ class _Parser:
                     self.pos += 6
                     continue
                 raise self.error(f"unknown escape \\{nxt}")
+            if text.startswith(("$${", "%%{"), self.pos):     # escaped: a literal ${ or %{
+                out.append(text[self.pos + 1: self.pos + 3])
+                self.pos += 3
+                continue
             if text.startswith("${", self.pos) or text.startswith("%{", self.pos):
                 raise self.error("string templates (${...}) are expressions; only literals are supported")
             out.append(ch)

@@ -110,3 +110,14 @@ def test_describe_component_of_a_broken_instance_reports_its_error(make_repo, ca
 def test_missing_repository_is_one_line_and_exit_2(tmp_path, capsys):
     code, out, err = run(capsys, "list", "stacks", "--stacks-repo", str(tmp_path))
     assert code == 2 and out == "" and err.count("\n") == 1 and "no atmos.yaml" in err
+
+
+def test_yaml_output_repeats_shared_subtrees_instead_of_aliasing_them(make_repo, capsys):
+    repo = make_repo({"stacks/deploy/x.yaml": """
+        vars: {tenant: t, stage: s, tags: {a: 1}}
+        settings: {shared: {deep: {value: 1}}}
+        components: {terraform: {one: {}, two: {}}}
+    """}, ATMOS)
+    code, out, _ = run(capsys, "describe", "stacks", "--stacks-repo", str(repo))
+    assert code == 0 and "&id" not in out and "*id" not in out
+    assert out.count("deep:") == 2

@@ -139,3 +139,16 @@ def test_shared_catalog_is_parsed_and_merged_once(make_repo):
     # the catalog's component map is shared by every stack's closure, not copied
     shared = {id(n.config["components"]["terraform"]["app"]) for n in nodes}
     assert len(shared) == 1
+
+
+def test_errors_deep_in_the_import_tree_name_the_chain(make_repo):
+    repo = make_repo({
+        "stacks/mixins/a.yaml": "import: [mixins/b]\n",
+        "stacks/mixins/b.yaml": "vars: {x: 1}\nimport: [mixins/gone]\n",
+        "stacks/deploy/dev.yaml": "import: [mixins/a]\nvars: {stage: dev}\n",
+        "stacks/deploy/prod.yaml": "import: [mixins/b]\nvars: {stage: prod}\n",
+    }, ATMOS_NAMED_BY_STAGE)
+    errors = {p.stack_file: p for p in load(repo).errors}
+    assert "(imports deploy/dev -> mixins/a -> mixins/b)" in errors["deploy/dev"].message
+    assert "(imports deploy/prod -> mixins/b)" in errors["deploy/prod"].message
+    assert all(p.file.endswith("mixins/b.yaml") and p.line == 2 for p in errors.values())

@@ -131,6 +131,7 @@ def test_metadata_is_inherited_except_type_and_inherits(make_repo):
           terraform:
             base:
               metadata: {type: abstract, component: app, terraform_workspace: shared, custom: base}
+              settings: {spacelift: {workspace_enabled: true, autodeploy: true}}
             app: {metadata: {inherits: [base], custom: own}}
             unlocked: {metadata: {enabled: false, locked: true}}
     """}, atmos())
@@ -140,6 +141,11 @@ def test_metadata_is_inherited_except_type_and_inherits(make_repo):
                             "inherits": ["base"]}
     assert app.deployable and not app.abstract
     assert app.workspace == "shared"
+    # Atmos removes spacelift.workspace_enabled from abstract components only
+    assert stacks.get("base@dev").settings["spacelift"] == {"autodeploy": True}
+    assert app.settings["spacelift"] == {"workspace_enabled": True, "autodeploy": True}
+    assert app.section["spacelift_stack"] == "dev-app"
+    assert "spacelift_stack" not in stacks.get("base@dev").section
     disabled = stacks.get("unlocked@dev")
     assert not disabled.enabled and disabled.locked and not disabled.deployable
 

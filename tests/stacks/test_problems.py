@@ -93,3 +93,14 @@ def test_load_raises_only_when_nothing_can_be_resolved(tmp_path, make_repo):
         load(make_repo({"stacks/deploy/a.yaml": GOOD}, ATMOS + "settings: {list_merge_strategy: zip}\n"))
     with pytest.raises(StackError, match="not a folder"):
         load(make_repo({}, 'stacks:\n  base_path: nowhere\n'))
+
+
+def test_problems_for_an_instance_that_could_not_be_resolved(make_repo):
+    repo = make_repo({"stacks/deploy/x.yaml": """
+        vars: {stage: x}
+        components: {terraform: {bad: {metadata: {inherits: [nope]}}, good: {}}}
+    """}, ATMOS)
+    stacks = load(repo)
+    assert "bad@x" not in stacks and "good@x" in stacks
+    (problem,) = stacks.problems_for("bad@x")
+    assert problem.severity == "error" and stacks.problems_for("good@x") == ()

@@ -111,6 +111,7 @@ def test_templates_inside_included_files_are_rendered_too(make_repo):
     repo = make_repo({
         "stacks/data/tags.yaml": "owner: '{{ .vars.stage }}-team'\n",
         "stacks/deploy/dev.yaml": ("vars: {environment: ue1, stage: dev}\n"
-                                   "components: {terraform: {app: {vars: {tags: !include ../data/tags.yaml}}}}\n"),
+                                   "components: {terraform: {app: {vars: {tags: "
+                                   "!include ../data/tags.yaml}}}}\n"),
     }, ATMOS)
     assert load(repo).get("app@ue1-dev").vars["tags"] == {"owner": "dev-team"}

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from harness.stacks.tfvars import TfvarsError, parse_tfvars
 from harness.stacks.yaml_loader import UNSET, AppendList, ManifestParser, Unresolved, line_of_key
@@ -149,3 +151,37 @@ def test_tfvars_errors_name_the_line(text, line):
     with pytest.raises(TfvarsError) as err:
         parse_tfvars(text)
     assert err.value.line == line
+
+
+# -- property: any literal value written as tfvars parses back to itself ----------------------------
+
+
+_names = st.from_regex(r"[a-z_][a-z0-9_]{0,8}", fullmatch=True)
+_literals = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6),
+              st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=8),
+              st.sampled_from(["${not.an.expression}", "%{ if x }", 'quote " and \\ slash', "#", "//"])),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_names, inner, max_size=3)),
+    max_leaves=10)
+
+
+def _hcl(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("${", "$${").replace("%{", "%%{")
+        return f'"{escaped}"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_hcl(v) for v in value) + "]"
+    return "{\n" + "\n".join(f"  {k} = {_hcl(v)}" for k, v in value.items()) + "\n}"
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(_names, _literals, max_size=4))
+def test_tfvars_round_trip(values):
+    text = "\n".join(f"{k} = {_hcl(v)}" for k, v in values.items())
+    assert parse_tfvars(text) == values
