@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,14 +16,7 @@ from typing import Any
 from harness.config import HarnessConfig
 from harness.credentials.aws import Clients
 from harness.credentials.inventory import ScopeInventory, read_scope
-from harness.credentials.linking import (
-    Ownership,
-    in_scope,
-    managed_refs,
-    scope_environment_type,
-    scopes_for,
-    scopes_of,
-)
+from harness.credentials.linking import Ownership, managed_refs, scope_environment_type, scopes_for, scopes_of
 from harness.credentials.model import (
     CHECK_FAILING,
     Credential,
@@ -190,12 +183,3 @@ class CredentialChecker:
 def _sorted(rows: Iterable[CredentialRow]) -> tuple[CredentialRow, ...]:
     return tuple(sorted(rows, key=lambda r: row_order(r.to_json())))
 
-
-def sort_json_rows(rows: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """JSON rows sorted by days left (rows without a deadline last), then status, kind, id."""
-    return sorted(rows, key=row_order)
-
-
-def in_scope_instances(stack_set: StackSet, scope: Scope, config: HarnessConfig) -> list[ComponentInstance]:
-    """Deployable instances deploying into a scope."""
-    return [i for i in stack_set.deployable if in_scope(i, scope, config)]

@@ -7,14 +7,12 @@ stores: moto gives every server certificate the same `ServerCertificateId`.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from harness.config import HarnessConfig
 from harness.credentials.model import (
     ACM_CERTIFICATE,
-    GLOBAL_KINDS,
     GLOBAL_REGION,
     IAM_ACCESS_KEY,
     IAM_SERVER_CERTIFICATE,
@@ -25,8 +23,6 @@ from harness.credentials.model import (
 )
 from harness.stacks.model import ComponentInstance
 from harness.state.model import TerraformState
-
-log = logging.getLogger(__name__)
 
 # Terraform resource type -> (credential kind, attributes that hold the credential's id/ARN/name)
 MANAGING_RESOURCES: Mapping[str, tuple[str, tuple[str, ...]]] = {
@@ -58,18 +54,6 @@ class Ownership:
     """(kind, ref) -> the instance whose state manages that credential."""
 
     owners: Mapping[tuple[str, str], str] = field(default_factory=dict)
-
-    @classmethod
-    def from_states(cls, states: Iterable[tuple[str, TerraformState]]) -> Ownership:
-        """Index states in the order given (instance ids sorted: the first owner wins a tie)."""
-        owners: dict[tuple[str, str], str] = {}
-        for instance_id, state in states:
-            for ref in sorted(managed_refs(state)):
-                previous = owners.setdefault(ref, instance_id)
-                if previous != instance_id:
-                    log.warning("%s %s is in the states of both %s and %s; attributed to %s",
-                                ref[0], ref[1], previous, instance_id, previous)
-        return cls(owners)
 
     def owner_of(self, credential: Credential) -> str | None:
         """The managing instance's id, or None (unmanaged)."""
@@ -115,8 +99,3 @@ def scope_environment_type(scope: Scope, instances: Iterable[ComponentInstance],
     types = {i.environment_type for i in instances if in_scope(i, scope, config)}
     return types.pop() if len(types) == 1 else None
 
-
-def kind_scope(credential_kind: str, instance: ComponentInstance, config: HarnessConfig) -> Scope:
-    """The scope in which an instance's credentials of a kind are listed."""
-    regional, global_scope = scopes_of(instance, config)
-    return global_scope if credential_kind in GLOBAL_KINDS else regional
