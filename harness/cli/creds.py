@@ -21,7 +21,7 @@ from harness.credentials.alerts import alert_message
 from harness.credentials.audit import AUDIT_FILE
 from harness.credentials.aws import pool_clients
 from harness.credentials.check import CredentialReport
-from harness.credentials.model import KINDS, InventoryError, iso, status_summary
+from harness.credentials.model import KINDS, iso, status_summary
 from harness.credentials.rotation import PlanItem, plan_rotations, run_rotations, select_targets
 from harness.credentials.rotation.engine import FAILED, REFUSED, RotationOutcome
 from harness.credentials.service import make_checker, rotation_context
@@ -98,8 +98,11 @@ def _write_json(ctx: CommandContext, document: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-def _print_errors(ctx: CommandContext, errors: tuple[InventoryError, ...]) -> None:
-    for error in errors:
+def _print_errors(ctx: CommandContext, report: CredentialReport) -> None:
+    for instance in report.unreadable_states:
+        print(f"stackharness: warning: the state of {instance} could not be read: the credentials it manages "
+              "show as unmanaged", file=sys.stderr)
+    for error in report.errors:
         what = f"{error.kind} {error.credential}" if error.credential else error.kind
         print(ctx.redactor.redact(f"stackharness: error: {what} in {error.scope} not read: {error.message}"),
               file=sys.stderr)
@@ -114,7 +117,7 @@ def _check(ctx: CommandContext) -> int:
         _write_json(ctx, report.to_json())
     else:
         _print_report(ctx, report)
-    _print_errors(ctx, report.errors)
+    _print_errors(ctx, report)
     _notify(ctx, pool, report)
     if report.errors or stack_set.errors:
         return EXIT_ERROR
@@ -175,7 +178,7 @@ def _rotate(ctx: CommandContext) -> int:
     rctx = rotation_context(ctx.config, clients, ctx.redactor)
     targets = select_targets(report, stack_set, ctx.config, rctx, kind=args.kind, credential_id=args.credential_id,
                              due=args.due, instances=selected)
-    _print_errors(ctx, report.errors)
+    _print_errors(ctx, report)
     trouble = EXIT_ERROR if report.errors or stack_set.errors else EXIT_CLEAN
     if not args.yes:
         items = plan_rotations(targets, rctx)

@@ -45,6 +45,7 @@ class CredentialReport:
     as_of: datetime
     rows: tuple[CredentialRow, ...]
     errors: tuple[InventoryError, ...] = ()
+    unreadable_states: tuple[str, ...] = ()   # instances whose credentials may show as unmanaged
 
     @property
     def failing(self) -> tuple[CredentialRow, ...]:
@@ -163,7 +164,7 @@ class CredentialChecker:
     def report(self, instances: Iterable[ComponentInstance] | None = None) -> CredentialReport:
         """Every credential in the scopes the instances reach (default: all deployable), each once."""
         instances = list(self.stack_set.deployable if instances is None else instances)
-        ownership, _ = self.ownership(self.stack_set.deployable)
+        ownership, unreadable = self.ownership(self.stack_set.deployable)
         by_id = {i.id: i for i in self.stack_set.deployable}
         rows: dict[tuple[str, str], CredentialRow] = {}
         errors: list[InventoryError] = []
@@ -177,7 +178,7 @@ class CredentialChecker:
                 env_type = (by_id[owner].environment_type if owner else
                             scope_environment_type(scope, self.stack_set.deployable, self.config))
                 rows[(credential.kind, credential.id)] = self.row(credential, owner, env_type)
-        return CredentialReport(self.as_of, _sorted(rows.values()), tuple(errors))
+        return CredentialReport(self.as_of, _sorted(rows.values()), tuple(errors), unreadable)
 
 
 def _sorted(rows: Iterable[CredentialRow]) -> tuple[CredentialRow, ...]:

@@ -25,13 +25,14 @@ def listeners_using(clients: Clients, regions: Iterable[str], certificate_arn: s
                                      LoadBalancerArn=balancer["LoadBalancerArn"]):
                 if listener.get("Protocol") not in SECURE_PROTOCOLS:
                     continue
-                default = {c["CertificateArn"] for c in listener.get("Certificates") or []}
-                extra = {c["CertificateArn"] for c in elbv2.describe_listener_certificates(
-                    ListenerArn=listener["ListenerArn"]).get("Certificates", []) if not c.get("IsDefault")}
-                if certificate_arn in default:
-                    found.append(ListenerRef("elbv2", region, listener["ListenerArn"], default=True))
-                elif certificate_arn in extra - default:
-                    found.append(ListenerRef("elbv2", region, listener["ListenerArn"], default=False))
+                # One call says which certificate is the default and which are extra (SNI) ones.
+                listed = elbv2.describe_listener_certificates(ListenerArn=listener["ListenerArn"]).get(
+                    "Certificates", [])
+                for cert in listed:
+                    if cert["CertificateArn"] == certificate_arn:
+                        found.append(ListenerRef("elbv2", region, listener["ListenerArn"],
+                                                 default=bool(cert.get("IsDefault"))))
+                        break
         elb = clients("elb", region)
         for balancer in paginate(elb, "describe_load_balancers", "LoadBalancerDescriptions"):
             for description in balancer.get("ListenerDescriptions") or []:

@@ -21,6 +21,17 @@ from harness.log import Redactor
 
 T = TypeVar("T")
 
+# Every AWS operation this module calls: the scope of the write permission rotation needs.
+WRITE_OPERATIONS = frozenset({
+    "iam:CreateAccessKey", "iam:UpdateAccessKey", "iam:DeleteAccessKey",
+    "iam:UploadServerCertificate", "iam:DeleteServerCertificate",
+    "secretsmanager:PutSecretValue", "secretsmanager:RotateSecret", "ssm:PutParameter",
+    "acm:ImportCertificate",
+    "elasticloadbalancing:ModifyListener", "elasticloadbalancing:AddListenerCertificates",
+    "elasticloadbalancing:RemoveListenerCertificates", "elasticloadbalancing:SetLoadBalancerListenerSSLCertificate",
+    "s3:PutObject",
+})
+
 
 @dataclass(frozen=True)
 class NewAccessKey:
@@ -130,20 +141,22 @@ class CredentialWriter:
                    .delete_server_certificate(ServerCertificateName=name))
 
     def switch_listener(self, ref: ListenerRef, old_arn: str, new_arn: str) -> None:
-        """Point one listener from the old certificate to the new one."""
+        """Point one listener from the old certificate to the new one (new one added before the old goes)."""
         client = self._clients(ref.service, ref.region)
-
-        def call() -> None:
-            if ref.service == "elb":
-                client.set_load_balancer_listener_ssl_certificate(
-                    LoadBalancerName=ref.listener, LoadBalancerPort=ref.port, SSLCertificateId=new_arn)
-            elif ref.default:
-                client.modify_listener(ListenerArn=ref.listener, Certificates=[{"CertificateArn": new_arn}])
-            else:
-                client.add_listener_certificates(ListenerArn=ref.listener, Certificates=[{"CertificateArn": new_arn}])
-                client.remove_listener_certificates(ListenerArn=ref.listener,
-                                                    Certificates=[{"CertificateArn": old_arn}])
-        self._call(f"{ref.service}.switch_certificate", ref.describe(), call, old=old_arn, new=new_arn)
+        target, details = ref.describe(), {"old": old_arn, "new": new_arn}
+        if ref.service == "elb":
+            self._call("elb.set_load_balancer_listener_ssl_certificate", target,
+                       lambda: client.set_load_balancer_listener_ssl_certificate(
+                           LoadBalancerName=ref.listener, LoadBalancerPort=ref.port, SSLCertificateId=new_arn),
+                       **details)
+        elif ref.default:
+            self._call("elbv2.modify_listener", target, lambda: client.modify_listener(
+                ListenerArn=ref.listener, Certificates=[{"CertificateArn": new_arn}]), **details)
+        else:
+            self._call("elbv2.add_listener_certificates", target, lambda: client.add_listener_certificates(
+                ListenerArn=ref.listener, Certificates=[{"CertificateArn": new_arn}]), **details)
+            self._call("elbv2.remove_listener_certificates", target, lambda: client.remove_listener_certificates(
+                ListenerArn=ref.listener, Certificates=[{"CertificateArn": old_arn}]), **details)
 
     # -- rotation records ------------------------------------------------------------------------
     def put_record(self, bucket: str, key: str, region: str | None, body: bytes, etag: str | None) -> str:

@@ -211,3 +211,11 @@ def write_repo(root, stacks: Mapping[str, tuple[str, Iterable[str]]], *, extra_c
         (base / f"{stage}.yaml").write_text("\n".join(lines) + "\n")
     if extra_config:
         (root / "stackharness.yaml").write_text(extra_config)
+
+
+def undeclared_writes(audit_lines: list[dict]) -> set[str]:
+    """Audited actions that are not in WRITE_OPERATIONS (the write permission's scope)."""
+    from harness.credentials.writes import WRITE_OPERATIONS
+
+    declared = {op.split(":")[1].lower() for op in WRITE_OPERATIONS}
+    return {e["action"] for e in audit_lines if e["action"].split(".")[1].replace("_", "") not in declared}

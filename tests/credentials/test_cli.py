@@ -111,3 +111,12 @@ def test_rotate_refusals_and_usage(capsys, seeded, repo, tmp_path):
     # The expired server certificate is due but has no certificate source: refused in the plan (exit 1).
     code, out, _ = run(capsys, "creds", "rotate", "--due", "--kind", "iam_server_certificate", *common)
     assert code == 1 and "refused iam_server_certificate web-expired" in out and "no certificate source" in out
+
+
+def test_check_warns_when_a_state_cannot_be_read(capsys, seeded, repo, tmp_path, aws):
+    aws("s3").delete_object(Bucket="acme-tfstate", Key="web/acme-dev/terraform.tfstate")
+    code, out, err = check(capsys, seeded, repo, tmp_path, "--format", "json")
+    assert code == 1
+    assert "the state of web@acme-dev could not be read" in err
+    rows = {r["id"]: r for r in json.loads(out)["credentials"]}
+    assert rows[seeded.acm["forty"]]["instance"] is None

@@ -15,6 +15,7 @@ from tests.credentials.helpers import (
     instance,
     make_config,
     stack_set,
+    undeclared_writes,
     write_state,
 )
 
@@ -203,3 +204,14 @@ def test_reactivated_old_key_is_not_deleted(moto, aws, tmp_path, user):
     [outcome] = rot.run(due=True)
     assert outcome.result == "refused" and "activated again" in outcome.message
     assert keys(aws)[old] == "Active"
+
+
+
+def test_every_audited_write_is_a_declared_write_operation(moto, aws, tmp_path, user):
+    """WRITE_OPERATIONS is the scope the write permission needs: every write the rotation made is in it."""
+    inst, old, _ = user
+    aws("secretsmanager").create_secret(Name="iam/carol/access-key", SecretString="{}")
+    rot = rotations(moto, tmp_path, inst)
+    rot.run(credential_id=old)
+    rot.run(due=True)
+    assert len(rot.audit_lines) >= 5 and undeclared_writes(rot.audit_lines) == set()

@@ -17,6 +17,7 @@ from tests.credentials.helpers import (
     make_cert,
     make_config,
     stack_set,
+    undeclared_writes,
     write_state,
 )
 
@@ -153,7 +154,7 @@ def iam_world(moto, aws, tmp_path):
     current = make_cert(5, cn=DOMAIN, sans=(f"www.{DOMAIN}",))
     old_arn = aws("iam").upload_server_certificate(ServerCertificateName="shop", CertificateBody=current.cert_pem,
                                                    PrivateKey=current.key_pem)["ServerCertificateMetadata"]["Arn"]
-    listeners = _load_balancers(aws, old_arn)
+    listeners = _load_balancers(aws, old_arn)     # (default-certificate listener, extra-certificate one)
     inst = instance("tls", "acme-prod")
     write_state(aws("s3"), inst, [("aws_iam_server_certificate", "shop", {"id": "ASCACKCEVSQ6C2EXAMPLE",
                                                                            "name": "shop", "arn": old_arn})])
@@ -165,7 +166,8 @@ def iam_world(moto, aws, tmp_path):
 
 
 def _load_balancers(aws, certificate_arn):
-    """An ALB with an HTTPS listener using the certificate, and a classic ELB listener using it."""
+    """An ALB whose HTTPS listener uses the certificate (another listener has it as an extra one),
+    and a classic ELB listener using it."""
     ec2 = aws("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{REGION}{z}")
@@ -177,9 +179,22 @@ def _load_balancers(aws, certificate_arn):
     listener = elbv2.create_listener(LoadBalancerArn=balancer, Protocol="HTTPS", Port=443,
                                      Certificates=[{"CertificateArn": certificate_arn}],
                                      DefaultActions=[{"Type": "forward", "TargetGroupArn": group}])["Listeners"][0]
+    other = make_cert(300, cn="other.example.com", sans=())
+    other_arn = aws("acm").import_certificate(Certificate=other.cert_pem.encode(),
+                                              PrivateKey=other.key_pem.encode())["CertificateArn"]
+    extra = elbv2.create_listener(LoadBalancerArn=balancer, Protocol="HTTPS", Port=8443,
+                                  Certificates=[{"CertificateArn": other_arn}],
+                                  DefaultActions=[{"Type": "forward", "TargetGroupArn": group}])["Listeners"][0]
+    elbv2.add_listener_certificates(ListenerArn=extra["ListenerArn"],
+                                    Certificates=[{"CertificateArn": certificate_arn}])
     aws("elb").create_load_balancer(LoadBalancerName="legacy", AvailabilityZones=[f"{REGION}a"], Listeners=[
         {"Protocol": "HTTPS", "LoadBalancerPort": 443, "InstancePort": 80, "SSLCertificateId": certificate_arn}])
-    return listener["ListenerArn"]
+    return listener["ListenerArn"], extra["ListenerArn"]
+
+
+def extra_certs(aws, listener_arn) -> set[str]:
+    listed = aws("elbv2").describe_listener_certificates(ListenerArn=listener_arn)["Certificates"]
+    return {c["CertificateArn"] for c in listed if not c.get("IsDefault")}
 
 
 def listener_certs(aws, listener_arn) -> list[str]:
@@ -198,7 +213,8 @@ def server_certs(aws) -> dict[str, str]:
 
 
 def test_server_certificate_upload_then_switch_then_delete_after_grace(aws, iam_world):
-    _, renewed, listener, rot = iam_world
+    old_arn, renewed, (listener, extra), rot = iam_world
+    assert old_arn in extra_certs(aws, extra)
     [item] = rot.plan(due=True)
     assert item.action == "start" and item.steps[0].startswith("upload the certificate from shop.pem as shop-")
     [first] = rot.run(due=True)
@@ -209,17 +225,22 @@ def test_server_certificate_upload_then_switch_then_delete_after_grace(aws, iam_
     body = aws("iam").get_server_certificate(ServerCertificateName=new_name)["ServerCertificate"]["CertificateBody"]
     assert parse_certificate(body).fingerprint == parse_certificate(renewed.cert_pem).fingerprint
     assert listener_certs(aws, listener) == [new_arn] and classic_cert(aws) == new_arn
+    assert extra_certs(aws, extra) == {new_arn} and listener_certs(aws, extra)[0] != new_arn   # default kept
     [waiting] = rot.run(now=days_from_now(2), due=True)
     assert waiting.result == "waiting" and "shop" in server_certs(aws)
     [done] = rot.run(now=days_from_now(8), due=True)
     assert done.result == "completed" and set(server_certs(aws)) == {new_name}
     uploads = [e for e in rot.audit_lines if e["action"] == "iam.upload_server_certificate"]
     assert len(uploads) == 1 and uploads[0]["target"] == new_name
+    assert {e["action"] for e in rot.audit_lines} >= {
+        "elbv2.modify_listener", "elbv2.add_listener_certificates", "elbv2.remove_listener_certificates",
+        "elb.set_load_balancer_listener_ssl_certificate"}
+    assert undeclared_writes(rot.audit_lines) == set()
 
 
 def test_server_certificate_stopped_after_upload_resumes_without_uploading_twice(aws, iam_world):
     """S3 refuses the record write after the upload (another run wrote it): nothing is switched yet."""
-    old_arn, _, listener, rot = iam_world
+    old_arn, _, (listener, _), rot = iam_world
     rot.run(due=True, max_steps=0)                     # the record exists, with the new name chosen
     ctx = rot.context()
     [(target, stored)] = rot.targets(ctx, due=True)
@@ -240,7 +261,7 @@ def test_server_certificate_stopped_after_upload_resumes_without_uploading_twice
 
 
 def test_server_certificate_replacement_deleted_midway_is_uploaded_again(aws, iam_world):
-    _, _, listener, rot = iam_world
+    _, _, (listener, _), rot = iam_world
     [step] = rot.run(due=True, max_steps=1)            # started -> uploaded
     assert step.state == "uploaded"
     [new_name] = set(server_certs(aws)) - {"shop"}
@@ -252,7 +273,7 @@ def test_server_certificate_replacement_deleted_midway_is_uploaded_again(aws, ia
 
 
 def test_server_certificate_refuses_a_replacement_expiring_sooner(aws, tmp_path, iam_world):
-    old_arn, _, listener, rot = iam_world
+    old_arn, _, (listener, _), rot = iam_world
     short = make_cert(2, cn=DOMAIN, sans=(f"www.{DOMAIN}",))
     (tmp_path / "shop.pem").write_text(short.cert_pem + short.key_pem)
     [outcome] = rot.run(due=True)
