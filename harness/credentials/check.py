@@ -16,7 +16,15 @@ from typing import Any
 from harness.config import HarnessConfig
 from harness.credentials.aws import Clients
 from harness.credentials.inventory import ScopeInventory, read_scope
-from harness.credentials.linking import Ownership, managed_refs, scope_environment_type, scopes_for, scopes_of
+from harness.credentials.linking import (
+    ManagedCredential,
+    Ownership,
+    managed_credentials,
+    managed_refs,
+    scope_environment_type,
+    scopes_for,
+    scopes_of,
+)
 from harness.credentials.model import (
     CHECK_FAILING,
     Credential,
@@ -100,25 +108,25 @@ class CredentialChecker:
         """Every credential in a scope (listed once)."""
         return self._cache.get(("inventory", scope), lambda: read_scope(self.clients, scope))
 
-    def refs_of(self, instance: ComponentInstance) -> set[tuple[str, str]] | HarnessError:
+    def managed_by(self, instance: ComponentInstance) -> tuple[ManagedCredential, ...] | HarnessError:
         """The credentials an instance's state manages, or the error reading the state."""
-        def read() -> set[tuple[str, str]] | HarnessError:
+        def read() -> tuple[ManagedCredential, ...] | HarnessError:
             try:
-                return managed_refs(self.state_of(instance))
+                return managed_credentials(self.state_of(instance))
             except HarnessError as exc:
                 return exc
-        return self._cache.get(("refs", instance.id), read)
+        return self._cache.get(("managed", instance.id), read)
 
     def ownership(self, instances: Iterable[ComponentInstance]) -> tuple[Ownership, tuple[str, ...]]:
         """Who manages what among `instances`, and the ids of instances whose state was unreadable."""
         owners: dict[tuple[str, str], str] = {}
         unreadable = []
         for instance in sorted(instances, key=lambda i: i.id):
-            refs = self.refs_of(instance)
-            if isinstance(refs, HarnessError):
+            managed = self.managed_by(instance)
+            if isinstance(managed, HarnessError):
                 unreadable.append(instance.id)
                 continue
-            for ref in refs:
+            for ref in managed_refs(managed):
                 owners.setdefault(ref, instance.id)
         return Ownership(owners), tuple(unreadable)
 
@@ -133,9 +141,10 @@ class CredentialChecker:
 
         Raises the state's `HarnessError` when the state cannot be read (the item errors).
         """
-        refs = self.refs_of(instance)
-        if isinstance(refs, HarnessError):
-            raise refs
+        managed = self.managed_by(instance)
+        if isinstance(managed, HarnessError):
+            raise managed
+        refs = managed_refs(managed)
         rows, errors = [], []
         for scope in scopes_of(instance, self.config):
             inventory = self.inventory(scope)
@@ -143,9 +152,9 @@ class CredentialChecker:
             for credential in inventory.credentials:
                 if any((credential.kind, ref) in refs for ref in credential.refs):
                     rows.append(self.row(credential, instance.id, instance.environment_type))
-        missing = sorted(f"{kind} {ref}" for kind, ref in refs
-                         if not any(r.credential.kind == kind and ref in r.credential.refs for r in rows))
-        notes = tuple(f"in the state but not found live: {m}" for m in missing)
+        found = {(r.credential.kind, ref) for r in rows for ref in r.credential.refs}
+        notes = tuple(f"{m.address} ({m.kind}) is in the state but was not found live" for m in managed
+                      if not any((m.kind, ref) in found for ref in m.refs) and not errors)
         return InstanceCredentials(_sorted(rows), tuple(errors), notes)
 
     def unmanaged(self, scope: Scope) -> InstanceCredentials:

@@ -34,19 +34,32 @@ MANAGING_RESOURCES: Mapping[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
-def managed_refs(state: TerraformState) -> set[tuple[str, str]]:
-    """(kind, id/ARN/name) of every credential a state's managed resources create."""
-    refs = set()
+@dataclass(frozen=True)
+class ManagedCredential:
+    """A resource in a state that creates a credential, and the strings naming that credential."""
+
+    kind: str
+    address: str
+    refs: frozenset[str]
+
+
+def managed_credentials(state: TerraformState) -> tuple[ManagedCredential, ...]:
+    """Every credential a state's managed resources create."""
+    found = []
     for resource in state.managed_resources:
         spec = MANAGING_RESOURCES.get(resource.type)
         if spec is None:
             continue
         kind, attributes = spec
-        for attribute in attributes:
-            value = resource.attributes.get(attribute)
-            if isinstance(value, str) and value:
-                refs.add((kind, value))
-    return refs
+        refs = frozenset(v for a in attributes if isinstance(v := resource.attributes.get(a), str) and v)
+        if refs:
+            found.append(ManagedCredential(kind, resource.address, refs))
+    return tuple(found)
+
+
+def managed_refs(managed: Iterable[ManagedCredential]) -> set[tuple[str, str]]:
+    """(kind, id/ARN/name) pairs of managed credentials."""
+    return {(m.kind, ref) for m in managed for ref in m.refs}
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,6 @@ from harness.plugin.session import HarnessSession, harness_session
 from harness.plugin.transport import record_fact
 from harness.stacks.model import ComponentInstance
 
-CHECKER_KEY = pytest.StashKey[CredentialChecker]()
-
 
 def credential_scopes(config: pytest.Config) -> list[Scope]:
     """The scopes reached by the selected instances, sorted by id."""
@@ -29,16 +27,13 @@ def credential_scopes(config: pytest.Config) -> list[Scope]:
 
 
 @pytest.fixture(scope="session")
-def credential_checker(request: pytest.FixtureRequest, harness: HarnessSession) -> CredentialChecker:
+def credential_checker(harness: HarnessSession) -> CredentialChecker:
     """The process's credential checker (each scope listed once, each state read once)."""
-    stash = request.config.stash
-    if CHECKER_KEY not in stash:
-        try:
-            stash[CHECKER_KEY] = make_checker(harness.config, harness.pool, harness.stack_set, harness.redactor,
-                                              state_of=harness.state_of)
-        except HarnessError as exc:
-            raise pytest.UsageError(f"stackharness: {exc}") from None
-    return stash[CHECKER_KEY]
+    try:
+        return make_checker(harness.config, harness.pool, harness.stack_set, harness.redactor,
+                            state_of=harness.state_of)
+    except HarnessError as exc:
+        raise pytest.UsageError(f"stackharness: {exc}") from None
 
 
 @pytest.fixture

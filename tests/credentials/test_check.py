@@ -63,8 +63,7 @@ def test_instance_items_get_their_managed_credentials_under_their_profile(world,
         seeded.secrets["plain"]: ("rotation_disabled", prod.id, "prod"),
         seeded.kms["static"]: ("rotation_disabled", prod.id, "prod"),
     }
-    assert prod_rows.notes == ("in the state but not found live: acm_certificate "
-                               "arn:aws:acm:us-east-1:123456789012:certificate/gone",)
+    assert prod_rows.notes == ("aws_acm_certificate.gone (acm_certificate) is in the state but was not found live",)
     dev_rows = checker.for_instance(dev)
     assert statuses(dev_rows) == {seeded.acm["forty"]: ("ok", dev.id, "dev"), "web-forty": ("ok", dev.id, "dev")}
     # sorted by days left
