@@ -29,11 +29,13 @@ _SECRET_ACCESS_KEY = (r"(?<![A-Za-z0-9/+])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+
 # Values of keys whose name says they are secret: `password=x`, `"token": "x"`, `secret: x`.
 _SECRET_WORD = re.compile(r"(?i)password|passwd|secret|token|passphrase|private_?key|credential")
 _NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
-# After a key's name: an optional closing quote, `:` or `=`, then a quoted or a bare value.
-_KEY_VALUE_TAIL = re.compile(r"[\"']?\s*[:=]\s*(?:(?P<q>[\"'])(?P<quoted>[^\"'\n]*)|(?P<bare>[^\s,;}\]\"']+))")
+# After a key's name: an optional closing quote, `:` or `=`, then a quoted or a bare value. A
+# structure (`"credentials": [...]`) is not a scalar secret: its strings are redacted on their own.
+_KEY_VALUE_TAIL = re.compile(
+    r"[\"']?\s*[:=]\s*(?:(?P<q>[\"'])(?P<quoted>[^\"'\n]*)|(?P<bare>[^\s,;}\]\"'\[{][^\s,;}\]\"']*))")
 # Keys naming an identifier or a property of a secret (`secret_id`, `SecretArn`, `token_expires_at`).
 _NOT_SECRET_SUFFIX = re.compile(
-    r"(?i)(?:id|ids|arn|arns|name|names|kind|type|count|days|policy|store|at|date|enabled|sink)$")
+    r"(?i)(?:id|ids|arn|arns|name|names|kind|type|count|days|policy|store|at|date|enabled|sink|manager)$")
 
 
 def is_secret_key(name: str) -> bool:

@@ -15,6 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from harness.aws.batching import read_each
 from harness.aws.context import AwsContext
+from harness.aws.errors import error_code
 from harness.aws.target import AwsTarget
 from harness.errors import AwsAccessError
 from harness.inventory.spec import Detail, ResourceType
@@ -22,13 +23,6 @@ from harness.inventory.spec import Detail, ResourceType
 
 class LiveReadError(AwsAccessError):
     """A live read failed (access denied, throttled past retries, budget spent); the resource is not checked."""
-
-
-def error_code(exc: BaseException) -> str:
-    """The AWS error code of a botocore exception ('' when it has none)."""
-    if isinstance(exc, ClientError):
-        return str(exc.response.get("Error", {}).get("Code", ""))
-    return ""
 
 
 class LiveInventory:

@@ -15,6 +15,13 @@ from harness.drift.assertions import DriftFound
 from harness.errors import HarnessError
 from harness.log import Redactor, install_redaction
 from harness.plugin.collector import RunCollector, utc_now
+from harness.plugin.credentials import (  # noqa: F401  (credential fixtures)
+    credential_checker,
+    credential_scope,
+    credential_scopes,
+    instance_credentials,
+    unmanaged_credentials,
+)
 from harness.plugin.fixtures import (  # noqa: F401  (fixtures are found by pytest through this module)
     EvaluationFailed,
     aws,
@@ -62,6 +69,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "credential_scope" in metafunc.fixturenames:
+        scopes = credential_scopes(metafunc.config)
+        metafunc.parametrize("credential_scope", scopes, ids=[s.id for s in scopes], indirect=True)
     if "component" not in metafunc.fixturenames or _parametrizes_component_itself(metafunc):
         return
     params = harness_session(metafunc.config).parameters()

@@ -66,6 +66,16 @@ class RunCollector:
         """Records of drift-suite items (those that use the `drift_result` fixture)."""
         return [r for r in self.items.values() if r.suite == "test_drift"]
 
+    def credential_rows(self) -> list[dict[str, Any]]:
+        """Every credential row the credential items recorded, each credential once, by days left."""
+        from harness.credentials.model import row_order
+
+        rows: dict[tuple[str, str], dict[str, Any]] = {}
+        for record in sorted(self.items.values(), key=lambda r: r.instance):
+            for row in record.facts.get("credentials") or ():
+                rows.setdefault((row["kind"], row["id"]), row)
+        return sorted(rows.values(), key=row_order)
+
     def drift_results(self) -> tuple[list[InstanceResult], list[EvaluationError]]:
         """Instance results, and errors for drift items that produced no result (never counted clean)."""
         results, errors = [], []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from harness.credentials.model import status_summary
 from harness.plugin.collector import RunCollector
 from harness.plugin.session import HarnessSession
 from harness.report.drift_json import RunInfo, build_document, write_json
@@ -11,7 +12,8 @@ from harness.report.html import write_drift_report
 def write_run_reports(session: HarnessSession, collector: RunCollector, *, finished: str) -> list[str]:
     """Write drift.json and the HTML report when the run had drift items; returns lines to print."""
     records = collector.drift_records()
-    if not records:
+    credentials = collector.credential_rows()
+    if not records and not credentials:
         return []
     config = session.config
     results, errors = collector.drift_results()
@@ -20,9 +22,13 @@ def write_run_reports(session: HarnessSession, collector: RunCollector, *, finis
                   workers=max(1, len(collector.workers)))
     document = build_document(run, results, instances=len({r.instance for r in records}),
                               extra_errors=errors, api_calls=collector.api_calls(), redactor=session.redactor)
+    # `credentials`: the `creds check --format json` rows of every credential item, by days left.
+    document["credentials"] = session.redactor.redact_obj(credentials)
     json_path = write_json(config.drift_json_path, document)
     html_path = write_drift_report(config.drift_report_path, document, redactor=session.redactor)
     summary = document["summary"]
     return [f"drift: {summary['changed']} changed, {summary['missing']} missing, {summary['unmanaged']} unmanaged, "
             f"{summary['errors']} errors in {summary['instances']} instances",
+            *([f"credentials checked — {status_summary(r['status'] for r in credentials)}"] if credentials else []),
             f"drift results: {json_path}", f"drift report:  {html_path}"]
+

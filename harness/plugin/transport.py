@@ -21,11 +21,14 @@ def record_fact(item: pytest.Item, kind: str, value: Any) -> None:
 
 
 def item_instance(item: pytest.Item) -> str | None:
-    """The instance id an item is parametrized with (`component` parameter), if any."""
+    """The instance id an item is parametrized with (`component`; else a `credential_scope` id), if any."""
     callspec = getattr(item, "callspec", None)
-    if callspec is None or "component" not in callspec.params:
+    if callspec is None:
         return None
-    return getattr(callspec.params["component"], "id", None)
+    for name in ("component", "credential_scope"):
+        if name in callspec.params:
+            return getattr(callspec.params[name], "id", None)
+    return None
 
 
 def attach(item: pytest.Item, report: pytest.TestReport, *, worker: str,

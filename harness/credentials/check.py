@@ -1,0 +1,195 @@
+"""The credential check: inventory per scope, linked to the instances that manage it, assessed by policy.
+
+One `CredentialChecker` per process (CLI run or pytest worker): each scope is listed once and each
+state read once, however many items ask. Thread-safe.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from harness.config import HarnessConfig
+from harness.credentials.aws import Clients
+from harness.credentials.inventory import ScopeInventory, read_scope
+from harness.credentials.linking import (
+    ManagedCredential,
+    Ownership,
+    managed_credentials,
+    managed_refs,
+    scope_environment_type,
+    scopes_for,
+    scopes_of,
+)
+from harness.credentials.model import (
+    CHECK_FAILING,
+    Credential,
+    CredentialRow,
+    InventoryError,
+    Scope,
+    iso,
+    now_utc,
+    row_order,
+)
+from harness.credentials.policy import policy_for
+from harness.credentials.status import assess
+from harness.errors import HarnessError
+from harness.stacks.model import ComponentInstance, StackSet
+from harness.state.model import TerraformState
+
+log = logging.getLogger(__name__)
+
+StateOf = Callable[[ComponentInstance], TerraformState]
+
+
+@dataclass(frozen=True)
+class CredentialReport:
+    """The answer of `creds check`: rows sorted by days left, and what could not be read."""
+
+    as_of: datetime
+    rows: tuple[CredentialRow, ...]
+    errors: tuple[InventoryError, ...] = ()
+    unreadable_states: tuple[str, ...] = ()   # instances whose credentials may show as unmanaged
+
+    @property
+    def failing(self) -> tuple[CredentialRow, ...]:
+        """Rows that make `creds check` exit 1 (critical, expired, overdue, rotation_disabled)."""
+        return tuple(r for r in self.rows if r.status in CHECK_FAILING)
+
+    def to_json(self) -> dict[str, Any]:
+        """`{"as_of", "credentials": [...], "errors": [...]}`."""
+        return {"as_of": iso(self.as_of), "credentials": [r.to_json() for r in self.rows],
+                "errors": [e.to_json() for e in self.errors]}
+
+
+@dataclass(frozen=True)
+class InstanceCredentials:
+    """One instance's credentials (or one scope's unmanaged ones) and the problems met on the way."""
+
+    rows: tuple[CredentialRow, ...]
+    errors: tuple[InventoryError, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+class _Once:
+    """Compute each key once per process; concurrent callers wait for the first."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._locks: dict[Any, threading.Lock] = {}
+        self._values: dict[Any, Any] = {}
+
+    def get(self, key: Any, compute: Callable[[], Any]) -> Any:
+        with self._lock:
+            key_lock = self._locks.setdefault(key, threading.Lock())
+        with key_lock:
+            if key not in self._values:
+                self._values[key] = compute()
+            return self._values[key]
+
+
+@dataclass
+class CredentialChecker:
+    """Inventory, ownership and assessment for a stack set, cached per process."""
+
+    config: HarnessConfig
+    clients: Clients
+    stack_set: StackSet
+    state_of: StateOf
+    as_of: datetime = field(default_factory=now_utc)
+    _cache: _Once = field(default_factory=_Once, repr=False)
+
+    # -- cached reads ----------------------------------------------------------------------------
+    def inventory(self, scope: Scope) -> ScopeInventory:
+        """Every credential in a scope (listed once)."""
+        return self._cache.get(("inventory", scope), lambda: read_scope(self.clients, scope))
+
+    def managed_by(self, instance: ComponentInstance) -> tuple[ManagedCredential, ...] | HarnessError:
+        """The credentials an instance's state manages, or the error reading the state."""
+        def read() -> tuple[ManagedCredential, ...] | HarnessError:
+            try:
+                return managed_credentials(self.state_of(instance))
+            except HarnessError as exc:
+                return exc
+        return self._cache.get(("managed", instance.id), read)
+
+    def ownership(self, instances: Iterable[ComponentInstance]) -> tuple[Ownership, tuple[str, ...]]:
+        """Who manages what among `instances`, and the ids of instances whose state was unreadable."""
+        owners: dict[tuple[str, str], str] = {}
+        unreadable = []
+        for instance in sorted(instances, key=lambda i: i.id):
+            managed = self.managed_by(instance)
+            if isinstance(managed, HarnessError):
+                unreadable.append(instance.id)
+                continue
+            for ref in managed_refs(managed):
+                owners.setdefault(ref, instance.id)
+        return Ownership(owners), tuple(unreadable)
+
+    # -- rows ------------------------------------------------------------------------------------
+    def row(self, credential: Credential, instance: str | None, environment_type: str | None) -> CredentialRow:
+        """Assess one credential under the policy of an environment type."""
+        policy = policy_for(self.config.profile_for(environment_type), credential.kind)
+        return CredentialRow(credential, instance, policy.to_json(), assess(credential, policy, self.as_of))
+
+    def for_instance(self, instance: ComponentInstance) -> InstanceCredentials:
+        """The credentials an instance's state manages, assessed under its environment's policy.
+
+        Raises the state's `HarnessError` when the state cannot be read (the item errors).
+        """
+        managed = self.managed_by(instance)
+        if isinstance(managed, HarnessError):
+            raise managed
+        refs = managed_refs(managed)
+        rows, errors = [], []
+        for scope in scopes_of(instance, self.config):
+            inventory = self.inventory(scope)
+            errors.extend(inventory.errors)
+            for credential in inventory.credentials:
+                if any((credential.kind, ref) in refs for ref in credential.refs):
+                    rows.append(self.row(credential, instance.id, instance.environment_type))
+        found = {(r.credential.kind, ref) for r in rows for ref in r.credential.refs}
+        notes = tuple(f"{m.address} ({m.kind}) is in the state but was not found live" for m in managed
+                      if not any((m.kind, ref) in found for ref in m.refs) and not errors)
+        return InstanceCredentials(_sorted(rows), tuple(errors), notes)
+
+    def unmanaged(self, scope: Scope) -> InstanceCredentials:
+        """A scope's credentials that no deployable instance's state manages."""
+        instances = [i for i in self.stack_set.deployable if i.account_id == scope.account]
+        ownership, unreadable = self.ownership(instances)
+        inventory = self.inventory(scope)
+        env_type = scope_environment_type(scope, self.stack_set.deployable, self.config)
+        rows = [self.row(c, None, env_type) for c in inventory.credentials if ownership.owner_of(c) is None]
+        notes = ()
+        if unreadable:
+            notes = (f"ownership is uncertain: the state of {len(unreadable)} instance(s) could not be read "
+                     f"({', '.join(unreadable[:5])}{', …' if len(unreadable) > 5 else ''})",)
+        return InstanceCredentials(_sorted(rows), inventory.errors, notes)
+
+    def report(self, instances: Iterable[ComponentInstance] | None = None) -> CredentialReport:
+        """Every credential in the scopes the instances reach (default: all deployable), each once."""
+        instances = list(self.stack_set.deployable if instances is None else instances)
+        ownership, unreadable = self.ownership(self.stack_set.deployable)
+        by_id = {i.id: i for i in self.stack_set.deployable}
+        rows: dict[tuple[str, str], CredentialRow] = {}
+        errors: list[InventoryError] = []
+        for scope in scopes_for(instances, self.config):
+            inventory = self.inventory(scope)
+            errors.extend(inventory.errors)
+            for credential in inventory.credentials:
+                if (credential.kind, credential.id) in rows:
+                    continue   # one pool serves every account label: the same credential, listed again
+                owner = ownership.owner_of(credential)
+                env_type = (by_id[owner].environment_type if owner else
+                            scope_environment_type(scope, self.stack_set.deployable, self.config))
+                rows[(credential.kind, credential.id)] = self.row(credential, owner, env_type)
+        return CredentialReport(self.as_of, _sorted(rows.values()), tuple(errors), unreadable)
+
+
+def _sorted(rows: Iterable[CredentialRow]) -> tuple[CredentialRow, ...]:
+    return tuple(sorted(rows, key=lambda r: row_order(r.to_json())))
+

@@ -1,0 +1,40 @@
+"""Reading back an access key sink: does it already hold a given key? (Resuming after a stop.)
+
+The sink's value is a secret: every string in it is registered with the redactor as soon as it is
+read, and only the access key id is compared.
+"""
+
+from __future__ import annotations
+
+import json
+
+from harness.aws.errors import AWS_ERRORS, error_code
+from harness.credentials.aws import Clients
+from harness.log import Redactor
+
+MISSING = ("ResourceNotFoundException", "ParameterNotFound")
+
+
+def sink_key_id(clients: Clients, sink_type: str, name: str, region: str | None, redactor: Redactor) -> str | None:
+    """The access key id the sink currently holds (None when it is empty, missing or not ours)."""
+    try:
+        if sink_type == "secretsmanager":
+            text = clients("secretsmanager", region).get_secret_value(SecretId=name).get("SecretString")
+        else:
+            text = clients("ssm", region).get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+    except AWS_ERRORS as exc:
+        if error_code(exc) in MISSING:
+            return None
+        raise
+    if not text:
+        return None
+    redactor.register(text)
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(value, dict):
+        return None
+    redactor.register([v for k, v in value.items() if k != "AccessKeyId" and k != "UserName"])
+    key_id = value.get("AccessKeyId")
+    return key_id if isinstance(key_id, str) else None

@@ -1,0 +1,78 @@
+"""Credential fixtures: one checker per process, the instance's credentials, and per-scope unmanaged ones.
+
+`credential_scope` is parametrized (like `component`) with every account/region the selected
+instances reach, so `test_unmanaged_credentials[default/us-east-1]` exists once per scope.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.credentials.check import CredentialChecker, InstanceCredentials
+from harness.credentials.linking import scopes_for
+from harness.credentials.model import InventoryError, Scope
+from harness.credentials.service import make_checker
+from harness.errors import HarnessError
+from harness.plugin.fixtures import EvaluationFailed
+from harness.plugin.session import HarnessSession, harness_session
+from harness.plugin.transport import record_fact
+from harness.stacks.model import ComponentInstance
+
+
+def credential_scopes(config: pytest.Config) -> list[Scope]:
+    """The scopes reached by the selected instances, sorted by id."""
+    session = harness_session(config)
+    chosen = [p for p in session.parameters() if isinstance(p, ComponentInstance)]
+    return list(scopes_for(chosen, session.config))
+
+
+@pytest.fixture(scope="session")
+def credential_checker(harness: HarnessSession) -> CredentialChecker:
+    """The process's credential checker (each scope listed once, each state read once)."""
+    try:
+        return make_checker(harness.config, harness.pool, harness.stack_set, harness.redactor,
+                            state_of=harness.state_of)
+    except HarnessError as exc:
+        raise pytest.UsageError(f"stackharness: {exc}") from None
+
+
+@pytest.fixture
+def credential_scope(request: pytest.FixtureRequest) -> Scope:
+    """The account/region this item checks for unmanaged credentials."""
+    param = getattr(request, "param", None)
+    if param is None:
+        raise pytest.UsageError("the `credential_scope` fixture is parametrized by stackharness")
+    return param
+
+
+def _recorded(request: pytest.FixtureRequest, owner: str, result: InstanceCredentials) -> InstanceCredentials:
+    record_fact(request.node, "credentials", [row.to_json() for row in result.rows])
+    if result.errors:
+        raise EvaluationFailed(f"{owner}: credentials not read:\n" + "\n".join(_error_line(e) for e in result.errors))
+    return result
+
+
+def _error_line(error: InventoryError) -> str:
+    return f"{error.kind}{f' {error.credential}' if error.credential else ''} in {error.scope}: {error.message}"
+
+
+@pytest.fixture
+def instance_credentials(request: pytest.FixtureRequest, component: ComponentInstance,
+                         credential_checker: CredentialChecker) -> InstanceCredentials:
+    """The credentials the instance's state manages, assessed under its environment's policy."""
+    try:
+        result = credential_checker.for_instance(component)
+    except HarnessError as exc:
+        raise EvaluationFailed(f"{component.id}: {exc}") from None
+    return _recorded(request, component.id, result)
+
+
+@pytest.fixture
+def unmanaged_credentials(request: pytest.FixtureRequest, credential_scope: Scope,
+                          credential_checker: CredentialChecker) -> InstanceCredentials:
+    """The scope's credentials that no instance's state manages."""
+    try:
+        result = credential_checker.unmanaged(credential_scope)
+    except HarnessError as exc:
+        raise EvaluationFailed(f"{credential_scope.id}: {exc}") from None
+    return _recorded(request, f"unmanaged in {credential_scope.id}", result)
