@@ -134,12 +134,14 @@ def copy_results(sources: Iterable[Path], target: Path) -> int:
 
 # -- rendering ------------------------------------------------------------------------------------
 def allurerc(results: Sequence[Path], output: Path, *, name: str) -> str:
-    """An `allurerc.mjs` for Allure 3: our categories, one self-contained HTML file."""
+    """An `allurerc.mjs` for Allure 3: our categories, one self-contained HTML file, the tree grouped by
+    environment type > stack > component."""
     rules = ",\n    ".join(c.allure3() for c in CATEGORIES)
     return (f"// written by stackharness for `allure generate`\nexport default {{\n"
             f"  name: {json.dumps(name)},\n  output: {json.dumps(str(output))},\n"
             f"  categories: {{ rules: [\n    {rules}\n  ] }},\n"
-            "  plugins: { awesome: { options: { singleFile: true, reportLanguage: \"en\" } } },\n};\n")
+            "  plugins: { awesome: { options: { singleFile: true, reportLanguage: \"en\",\n"
+            "    groupBy: [\"parentSuite\", \"suite\", \"subSuite\"] } } },\n};\n")
 
 
 def cli_command(explicit: str | None = None, *, environ: Mapping[str, str] | None = None) -> list[str]:
