@@ -179,17 +179,30 @@ class _Strings:
         return found
 
 
+# What the two sides say for whole-resource findings that carry no values.
+_SIDES = {"missing": ("present in state", "not found live"), "unmanaged": ("in no state", "exists live")}
+
+
+def _sides(finding: Mapping[str, Any]) -> tuple[str, str]:
+    expected, actual = finding.get("expected"), finding.get("actual")
+    default = _SIDES.get(str(finding.get("kind")))
+    if default and expected is None and actual is None:
+        return default
+    return show_value(expected), show_value(actual)
+
+
 def findings_blob(findings: Iterable[Mapping[str, Any]], *, as_of: date | None) -> dict[str, Any]:
     """`{"fields", "strings", "rows", "sensitive"}`: the findings as the page's script reads them."""
     strings = _Strings()
     rows = []
     for f in findings:
         history = f.get("history") or {}
+        expected, actual = _sides(f)
         rows.append([
             strings(f.get("kind")), strings(f.get("stack") or NO_STACK),
             strings(f.get("component") or UNMANAGED_COLUMN), strings(f.get("instance")), strings(f.get("address")),
             strings(f.get("type")), strings(f.get("resource_id")), strings(f.get("path")),
-            strings(show_value(f.get("expected"))), strings(show_value(f.get("actual"))),
+            strings(expected), strings(actual),
             strings(f.get("environment_type")), strings(f.get("severity")), 1 if f.get("suppressed") else 0,
             strings(history.get("status")), strings(history.get("first_seen")), int(history.get("runs_seen") or 0),
             strings(_suppression_note(f.get("suppression"), as_of) if f.get("suppressed") else ""),

@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from harness.aws.session import SessionPool
@@ -80,12 +81,13 @@ def webhook() -> Iterator[Webhook]:
 
 @dataclass(frozen=True)
 class DemoRun:
-    """One drift-suite run over the demo (with the demo drift) and what it wrote."""
+    """One drift-suite run over the demo (the demo drift plus a deleted security group) and what it wrote."""
 
     report_dir: Path
     stdout: str
     returncode: int
     webhook: Webhook
+    sns_messages: list[dict[str, Any]]
 
     @property
     def document(self) -> dict[str, Any]:
@@ -94,18 +96,30 @@ class DemoRun:
 
 @pytest.fixture(scope="session")
 def demo_run(moto_server: str, tmp_path_factory: pytest.TempPathFactory, webhook: Webhook) -> DemoRun:
-    """The demo drift suite run once for the session: `-n 2 --allure --junitxml --notify-webhook`.
+    """The demo drift suite run once for the session: `-n 2 --allure --junitxml --notify-webhook
+    --notify-sns-topic` (the topic feeds an SQS queue, read right after the run).
 
     A stale Allure result and an unrelated file are left in the results folder first, to show that
     the controller cleans Allure files (only) before the run.
     """
     reset_moto(moto_server)
-    provision_demo(moto_server)
+    _, provisioned, _ = provision_demo(moto_server)
+    # Beyond the demo scenario's three changed attributes: a security group deleted out of band (missing).
+    group = provisioned.states["web-sg@platform-ue1-dev"]["resources"][0]["instances"][0]["attributes"]["id"]
+    boto3.client("ec2", region_name="us-east-1", endpoint_url=moto_server).delete_security_group(GroupId=group)
+    sns = boto3.client("sns", region_name="us-east-1", endpoint_url=moto_server)
+    sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=moto_server)
+    topic = sns.create_topic(Name="drift-alerts")["TopicArn"]
+    queue = sqs.create_queue(QueueName="drift-inbox")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
     report_dir = tmp_path_factory.mktemp("demo-run")
     results = report_dir / "allure-results"
     results.mkdir()
     (results / "00000000-0000-0000-0000-000000000000-result.json").write_text("{}")
     (results / "notes.txt").write_text("not an allure file")
     done = run_suite(moto_server, report_dir, "-n", "2", "--allure", "--junitxml", str(report_dir / "junit.xml"),
-                     "--notify-webhook", webhook.url)
-    return DemoRun(report_dir, done.stdout + done.stderr, done.returncode, webhook)
+                     "--notify-webhook", webhook.url, "--notify-sns-topic", topic)
+    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+    return DemoRun(report_dir, done.stdout + done.stderr, done.returncode, webhook,
+                   [json.loads(json.loads(m["Body"])["Message"]) for m in messages])
