@@ -31,7 +31,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     trend.add_argument("--format", choices=("table", "json"), default="table", help="output format")
     trend.add_argument("--last", type=int, default=None, metavar="N", help="only the last N runs' totals")
 
-    merge = add_command(commands, "merge", common, run_merge, config_keys=("history_dir",),
+    merge = add_command(commands, "merge", common, run_merge,
+                        config_keys=("history_dir", "notify_webhook", "notify_sns_topic"),
                         help="merge the shards' drift.json (and Allure results) into one result and report")
     merge.add_argument("inputs", nargs="+", type=Path, metavar="DIR",
                        help="a shard's report folder (holding drift.json, maybe allure-results/) or a drift.json")
@@ -40,6 +41,10 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     merge.add_argument("--history-dir", dest="history_dir", metavar="DIR",
                        help="append the merged run to this history (default: <output>/history)")
     merge.add_argument("--no-history", action="store_true", help="do not append the merged run to a history")
+    merge.add_argument("--notify-webhook", dest="notify_webhook", metavar="URL",
+                       help="POST a JSON summary of the merged run to this URL (optional)")
+    merge.add_argument("--notify-sns-topic", dest="notify_sns_topic", metavar="ARN",
+                       help="publish the same summary to this SNS topic (optional)")
 
     html = add_command(commands, "html", common, run_html, config_keys=("drift_json", "drift_report", "history_dir"),
                        help="render the HTML drift report again from drift.json (and the history)")
@@ -117,7 +122,22 @@ def run_merge(ctx: CommandContext) -> int:
     ctx.print(f"drift results: {json_path}\ndrift report:  {html_path}")
     if copied:
         ctx.print(f"allure results: {output / 'allure-results'} ({copied} files)")
+    for line in _notify(ctx, document, trend, html_path):
+        ctx.print(line)
     return EXIT_CLEAN
+
+
+def _notify(ctx: CommandContext, document: dict[str, Any], trend: Any, html_path: Path) -> list[str]:
+    """The merged run's notifications (shards never notify: they are parts of this run)."""
+    config = ctx.config
+    if not (config.notify_webhook or config.notify_sns_topic):
+        return []
+    from harness.aws.context import AwsContext
+    from harness.report.notify import artifact_link, notify, summary
+
+    pool = AwsContext.from_config(config, redactor=ctx.redactor).pool if config.notify_sns_topic else None
+    return notify(summary(document, trend, link=artifact_link(html_path)), webhook=config.notify_webhook,
+                  sns_topic=config.notify_sns_topic, pool=pool, redactor=ctx.redactor)
 
 
 def _merge_allure(ctx: CommandContext, sources: list[Path], output: Path, document: dict[str, Any]) -> int:

@@ -80,7 +80,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     """Before allure-pytest configures itself: set the default folder and clean it (controller only)."""
     if not hasattr(config.option, "allure_report_dir"):
-        return                                # allure-pytest is not loaded (-p no:allure_pytest)
+        if config.getoption(OPTION):
+            raise pytest.UsageError("stackharness: --allure needs the allure-pytest plugin, which is not loaded "
+                                    "— drop `-p no:allure_pytest` or install allure-pytest")
+        return
     clean = bool(getattr(config.option, "clean_alluredir", False))
     if config.getoption(OPTION) and not config.option.allure_report_dir:
         from harness.plugin.session import harness_session

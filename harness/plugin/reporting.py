@@ -57,7 +57,7 @@ def write_reports(session: HarnessSession, *, started: str, finished: str, insta
              f"{summary['suppressed']} suppressed, {summary['errors']} errors in {summary['instances']} instances"
              + (f" (shard {spec})" if spec else ""),
              f"drift results: {json_path}", f"drift report:  {html_path}", *lines]
-    if config.notify_webhook or config.notify_sns_topic:
+    if (config.notify_webhook or config.notify_sns_topic) and spec is None:   # a merge notifies for shards
         lines += _notify(session, document, trend, html_path)
     return lines
 

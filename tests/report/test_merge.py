@@ -88,7 +88,7 @@ def test_a_suppression_stale_in_one_shard_but_used_in_another_is_not_stale():
     assert merged["suppressions"] == {"expired": [never], "stale": [never]}
 
 
-def test_report_merge_command_writes_json_html_history_and_allure(tmp_path, capsys):
+def test_report_merge_command_writes_json_html_history_and_allure_and_notifies(tmp_path, capsys, webhook):
     shard_dirs = []
     for n, instance in enumerate(["c0@s0", "c1@s1"], start=1):
         folder = tmp_path / f"shard-{n}"
@@ -100,7 +100,10 @@ def test_report_merge_command_writes_json_html_history_and_allure(tmp_path, caps
         (results / "environment.properties").write_text("shard-only=1\n")
         shard_dirs.append(str(folder))
     out = tmp_path / "merged"
-    assert main(["report", "merge", *shard_dirs, "--output", str(out)]) == 0
+    before = len(webhook.received)
+    assert main(["report", "merge", *shard_dirs, "--output", str(out), "--notify-webhook", webhook.url]) == 0
+    (posted,) = webhook.received[before:]
+    assert (posted["body"]["changed"], posted["body"]["new"], posted["body"]["status"]) == (2, 2, "drift")
     merged = json.loads((out / "drift.json").read_text())
     assert merged["summary"]["changed"] == 2 and merged["summary"]["instances"] == 2
     assert (out / "drift-report.html").is_file() and len(list((out / "history").iterdir())) == 1
