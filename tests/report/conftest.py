@@ -119,7 +119,8 @@ def demo_run(moto_server: str, tmp_path_factory: pytest.TempPathFactory, webhook
     (results / "00000000-0000-0000-0000-000000000000-result.json").write_text("{}")
     (results / "notes.txt").write_text("not an allure file")
     done = run_suite(moto_server, report_dir, "-n", "2", "--allure", "--junitxml", str(report_dir / "junit.xml"),
-                     "--notify-webhook", webhook.url, "--notify-sns-topic", topic)
+                     "--notify-webhook", webhook.url.replace("/hooks/drift", "/hooks/demo-run"),
+                     "--notify-sns-topic", topic)
     messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
     return DemoRun(report_dir, done.stdout + done.stderr, done.returncode, webhook,
                    [json.loads(json.loads(m["Body"])["Message"]) for m in messages])

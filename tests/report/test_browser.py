@@ -76,3 +76,30 @@ def test_the_demo_report_in_chromium(browser, demo_run):
     assert problems == [] and requests == [report.as_uri()]
     page.close()
 
+
+
+def test_ten_thousand_findings_stay_usable(browser, tmp_path):
+    from harness.log import Redactor
+    from harness.report.html import write_drift_report
+    from tests.report.synthetic import synthetic_document
+
+    document = synthetic_document(10_000)
+    report = write_drift_report(tmp_path / "drift-report.html", document, redactor=Redactor())
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems, requests = [], []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(report.as_uri())
+    page.wait_for_selector("#findings-table tr.finding")
+    assert page.locator("#finding-count").get_attribute("data-matching") == "10000"
+    assert visible_findings(page) == 100                          # one page of rows in the DOM
+    page.click("#p-next")
+    assert "page 2 of 100" in page.locator("#p-info").inner_text()
+    stack = document["findings"][0]["stack"]
+    page.fill("#f-search", stack)
+    expected = sum(1 for f in document["findings"] if stack in " ".join(
+        str(f.get(k) or "") for k in ("stack", "instance", "address", "path")))
+    page.wait_for_function(f"document.querySelector('#finding-count').dataset.matching === '{expected}'")
+    assert 0 < expected < 10_000 and problems == [] and requests == [report.as_uri()]
+    page.close()

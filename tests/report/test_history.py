@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from harness.cli import main
 from harness.drift.findings import EvaluationError, Finding, InstanceResult
 from harness.log import Redactor
-from harness.report.drift_json import RunInfo, build_document
+from harness.report.drift_json import RunInfo, build_document, write_json
 from harness.report.history import analyse, append_run, history_files, load_history, trend_of
 
 TREND_KEYS = {"started", "changed", "missing", "unmanaged", "suppressed", "errors"}
@@ -106,6 +106,11 @@ def test_report_trend_command_prints_the_json_and_the_tables(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "2026-11-01" not in out.split("status")[0] and "2026-11-03T01:00:00Z" in out
     assert "2 new, 2 recurring, 2 resolved" in out
+    drift_json = write_json(tmp_path / "drift.json", three_runs()[2])
+    page = tmp_path / "again.html"
+    assert main(["report", "html", "--drift-json", str(drift_json), "--drift-report", str(page),
+                 "--history-dir", str(history)]) == 0
+    assert "2 recurring" in page.read_text() and "<svg" in page.read_text()
 
 
 FINGERPRINTS = st.sampled_from([("a@dev", "tags.A"), ("a@dev", "tags.B"), ("b@dev", "tags.A"), ("c@dev", "x")])

@@ -21,7 +21,7 @@ SUMMARY_KEYS = {"source", "status", "repo", "started", "finished", "new", "recur
 
 @pytest.mark.slow
 def test_a_run_with_notify_webhook_posts_the_summary_at_session_end(demo_run):
-    posts = [p for p in demo_run.webhook.received if p["path"].startswith("/hooks/drift")]
+    posts = [p for p in demo_run.webhook.received if p["path"].startswith("/hooks/demo-run")]
     assert len(posts) == 1, demo_run.stdout
     body = posts[0]["body"]
     assert set(body) == SUMMARY_KEYS and posts[0]["headers"]["Content-Type"] == "application/json"
