@@ -24,7 +24,9 @@ from typing import Any
 
 import pytest
 
+from harness.errors import HarnessError
 from harness.plugin.transport import FACTS_KEY, item_instance
+from harness.stacks.model import ComponentInstance
 
 OPTION = "stackharness_allure"
 ATTACHED = pytest.StashKey[bool]()
@@ -47,12 +49,12 @@ def item_labels(item: pytest.Item, session: Any) -> list[tuple[str, str]]:
     suite = getattr(item, "originalname", item.name)
     if param is None:
         return []
-    if not hasattr(param, "stack"):           # an unresolved item: its problem names the file
+    if not isinstance(param, ComponentInstance):   # an unresolved item: its id names the file
         return [("parentSuite", "unresolved"), ("suite", str(param.id)), ("feature", suite),
                 ("severity", "critical")]
     try:
         severity = session.config.profile_for(param.environment_type).severity
-    except Exception:                         # an undefined --profile errors the items themselves
+    except HarnessError:                      # an undefined --profile errors the items themselves
         severity = "normal"
     return [("parentSuite", param.environment_type or "no environment type"), ("suite", param.stack),
             ("subSuite", param.component), ("feature", suite), ("severity", severity)]
@@ -61,11 +63,11 @@ def item_labels(item: pytest.Item, session: Any) -> list[tuple[str, str]]:
 def resource_types(item: pytest.Item, session: Any) -> list[str]:
     """Resource types in the instance's state, when the item already read it (no extra AWS call)."""
     param = item.callspec.params.get("component") if hasattr(item, "callspec") else None
-    if param is None or not hasattr(param, "stack") or "tf_state" not in getattr(item, "fixturenames", ()):
+    if not isinstance(param, ComponentInstance) or "tf_state" not in getattr(item, "fixturenames", ()):
         return []
     try:
         return sorted({r.type for r in session.state_of(param).managed_resources})
-    except Exception:
+    except HarnessError:                      # the item already errored with it
         return []
 
 

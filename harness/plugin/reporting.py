@@ -46,17 +46,15 @@ def write_reports(session: HarnessSession, *, started: str, finished: str, insta
     document = build_document(run, results, instances=len(instances), extra_errors=errors, api_calls=api_calls,
                               graph=run_graph(session, instances), redactor=session.redactor)
     json_path = write_json(config.drift_json_path, document)
-    lines = []
-    trend = None
-    if spec is None:
-        trend, line = _record_history(session, document)
-        lines += [line] if line else []
+    trend, history_line = _record_history(session, document) if spec is None else (None, None)
     html_path = write_drift_report(config.drift_report_path, document, redactor=session.redactor, trend=trend)
     summary = document["summary"]
     lines = [f"drift: {summary['changed']} changed, {summary['missing']} missing, {summary['unmanaged']} unmanaged, "
              f"{summary['suppressed']} suppressed, {summary['errors']} errors in {summary['instances']} instances"
              + (f" (shard {spec})" if spec else ""),
-             f"drift results: {json_path}", f"drift report:  {html_path}", *lines]
+             f"drift results: {json_path}", f"drift report:  {html_path}"]
+    if history_line:
+        lines.append(history_line)
     if (config.notify_webhook or config.notify_sns_topic) and spec is None:   # a merge notifies for shards
         lines += _notify(session, document, trend, html_path)
     return lines
