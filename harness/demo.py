@@ -139,7 +139,8 @@ def run_drift_suite(config: HarnessConfig, *, workers: int = 0, extra: list[str]
                            hint="run the demo from a source checkout of stackharness")
     command = [sys.executable, "-m", "pytest", str(SUITES / "test_drift.py"), "-q", "--tb=no", "-p", "no:cacheprovider",
                "--stacks-repo", str(config.stacks_repo), "--report-dir", str(config.report_dir),
-               "--drift-json", str(config.drift_json_path), "--drift-report", str(config.drift_report_path)]
+               "--drift-json", str(config.drift_json_path), "--drift-report", str(config.drift_report_path),
+               "--history-dir", str(config.history_path)]
     if config.aws_endpoint_url:
         command += ["--aws-endpoint-url", config.aws_endpoint_url]
     if workers:

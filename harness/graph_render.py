@@ -16,10 +16,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import jinja2
 from markupsafe import Markup
 
 from harness.graph import DependencyGraph
+from harness.templating import script_json, template_environment
 
 FORMATS = ("json", "mermaid", "dot", "html")
 COLLAPSE_ABOVE = 2000
@@ -215,18 +215,6 @@ def _stack_layout(graph: DependencyGraph, highlight: set[str]) -> dict[str, Any]
     return {"boxes": boxes, "edges": edges, "members": listing, "headers": headers}
 
 
-def _template_environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.PackageLoader("harness", "report/templates"),
-                              autoescape=jinja2.select_autoescape(["html", "j2"]),
-                              trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
-
-
-def _script_json(data: Any) -> str:
-    """JSON safe to place inside a <script> element."""
-    text = json.dumps(data, separators=(",", ":"))
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
 def html_fragment(graph: DependencyGraph, *, highlight: Iterable[str] = (), element_id: str = "shg-graph",
                   collapse_above: int = COLLAPSE_ABOVE) -> str:
     """An embeddable <div> with the picture, its style and script; `highlight` ids get a marked box.
@@ -246,14 +234,14 @@ def html_fragment(graph: DependencyGraph, *, highlight: Iterable[str] = (), elem
                      for n in graph.node_infos()})
     data = {"keys": [b.key for b in boxes], "edges": edges, "members": layout["members"],
             "collapsed": collapsed}
-    return _template_environment().get_template("graph_fragment.html.j2").render(
+    return template_environment(strict=True).get_template("graph_fragment.html.j2").render(
         element_id=element_id, boxes=boxes, collapsed=collapsed, legend=legend,
         headers=[(layout["headers"][c], _MARGIN + c * _COLUMN_WIDTH) for c in range(columns)],
         paths=[(s, t, _edge_path(boxes[s], boxes[t]),
                 not collapsed and (boxes[s].key, boxes[t].key) in on_cycle) for s, t in edges],
         width=2 * _MARGIN + max(columns, 1) * _COLUMN_WIDTH,
         height=2 * _MARGIN + 20 + max(rows, 1) * _ROW_HEIGHT,
-        box_width=_BOX_WIDTH, box_height=_BOX_HEIGHT, data=_script_json(data),
+        box_width=_BOX_WIDTH, box_height=_BOX_HEIGHT, data=script_json(data),
         counts={"instances": len(graph), "edges": len(graph.edges), "batches": len(graph.batches()),
                 "blocked": len(graph.blocked), "cycles": graph.cycle_count,
                 "errors": sum(len(v) for v in graph.errors.values()), "highlighted": len(wanted)},
@@ -271,7 +259,7 @@ def to_html(graph: DependencyGraph, *, title: str = "Dependency graph", highligh
             collapse_above: int = COLLAPSE_ABOVE) -> str:
     """A complete, self-contained HTML page (inline CSS, JS and SVG; no network when viewed)."""
     fragment = html_fragment(graph, highlight=highlight, collapse_above=collapse_above)
-    return _template_environment().get_template("graph_page.html.j2").render(
+    return template_environment(strict=True).get_template("graph_page.html.j2").render(
         title=title, fragment=Markup(fragment),
         cycles=[" -> ".join((*c, c[0])) for c in graph.cycles], cycle_count=graph.cycle_count,
         capped=graph.cycle_count_capped,

@@ -119,6 +119,12 @@ class Redactor:
             text = regex.sub(repl, text)
         return mask_keyed_values(text)
 
+    def redact_known(self, text: str) -> str:
+        """`text` with only the registered values masked: a fast pass for large outputs (such as the
+        HTML report) assembled from data that already went through `redact`/`redact_obj`."""
+        pattern = self._registered_pattern()
+        return pattern.sub(MASK, text) if text and pattern is not None else text
+
     def redact_obj(self, obj: Any) -> Any:
         """A copy of a JSON-like structure with secret-named keys and secret strings masked."""
         if isinstance(obj, dict):

@@ -157,12 +157,11 @@ def _notify(ctx: CommandContext, pool: SessionPool, report: CredentialReport) ->
     if message is None:
         return
     subject, text, payload = message
-    with pool.allow_writes("notification", operations={"sns.Publish"}):
-        failures = notify(webhook=config.notify_webhook, sns_topic=config.notify_sns_topic,
-                          sns_client=lambda region: pool.client("sns", region=region), subject=subject, text=text,
-                          payload=payload, redactor=ctx.redactor)
-    for failure in failures:
-        print(f"stackharness: warning: notification not delivered: {failure}", file=sys.stderr)
+    lines = notify({"source": "stackharness", "subject": subject, "text": text, **payload},
+                   webhook=config.notify_webhook, sns_topic=config.notify_sns_topic, pool=pool, redactor=ctx.redactor)
+    for line in lines:
+        if line.startswith("notification failed"):
+            print(f"stackharness: warning: {ctx.redactor.redact(line)}", file=sys.stderr)
 
 
 # -- rotate ------------------------------------------------------------------------------------------

@@ -44,6 +44,8 @@ from harness.plugin.transport import attach
 from harness.state.assertions import StateCheckFailed
 
 MESSAGE_ONLY = (DriftFound, StateCheckFailed, EvaluationFailed, HarnessError)
+# Report-side hooks live in their own modules: Allure labels/attachments, JUnit properties, --shard.
+pytest_plugins = ["harness.plugin.allure_labels", "harness.plugin.junit", "harness.plugin.sharding"]
 
 
 def is_controller(config: pytest.Config) -> bool:

@@ -7,7 +7,7 @@ from typing import Any
 
 from harness.credentials.model import row_order
 from harness.log import Redactor
-from harness.report.html import _environment
+from harness.report.html import report_environment
 
 SECTION_TEMPLATE = "credentials-section.html.j2"
 
@@ -19,5 +19,5 @@ def sort_rows(rows: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
 
 def render_credentials_section(rows: Iterable[Mapping[str, Any]], *, redactor: Redactor) -> str:
     """The section as an HTML fragment (the drift report includes the same partial)."""
-    html = _environment().get_template(SECTION_TEMPLATE).render(doc={"credentials": sort_rows(rows)})
+    html = report_environment().get_template(SECTION_TEMPLATE).render(doc={"credentials": sort_rows(rows)})
     return redactor.redact(html)

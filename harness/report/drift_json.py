@@ -12,6 +12,7 @@ from typing import Any
 
 from harness.drift.findings import EvaluationError, Finding, InstanceResult
 from harness.drift.summary import summarise
+from harness.graph import DependencyGraph, GraphNode
 from harness.log import Redactor
 
 SCHEMA = "stackharness.drift/v1"
@@ -26,12 +27,19 @@ class RunInfo:
     repo: str
     selection: Mapping[str, Any] = field(default_factory=dict)
     workers: int = 1
+    shard: str | None = None               # "I/N" when the run was one shard of a sharded run
+    instances: tuple[str, ...] = ()        # ids of the instances the run covered (history needs them)
 
 
 def build_document(run: RunInfo, results: Iterable[InstanceResult], *, instances: int,
                    extra_errors: Iterable[EvaluationError] = (), unmanaged: Iterable[Finding] = (),
-                   api_calls: Mapping[str, Any] | None = None, redactor: Redactor) -> dict[str, Any]:
-    """Assemble drift.json from the instance results; every string goes through the redactor."""
+                   api_calls: Mapping[str, Any] | None = None, graph: Mapping[str, Any] | None = None,
+                   redactor: Redactor) -> dict[str, Any]:
+    """Assemble drift.json from the instance results; every string goes through the redactor.
+
+    `graph` (see `graph_section`) keeps the run's dependency graph, so every report can be
+    rendered again from drift.json alone.
+    """
     results = sorted(results, key=lambda r: r.instance)
     unmanaged = list(unmanaged)
     extra_errors = list(extra_errors)
@@ -40,13 +48,31 @@ def build_document(run: RunInfo, results: Iterable[InstanceResult], *, instances
     document = {
         "schema": SCHEMA,
         "run": {"started": run.started, "finished": run.finished, "repo": run.repo,
-                "selection": dict(run.selection), "workers": run.workers},
+                "selection": dict(run.selection), "workers": run.workers, "shard": run.shard,
+                "instances": sorted(run.instances)},
         "summary": summarise(results, instances=instances, extra_errors=extra_errors, unmanaged=unmanaged,
                              api_calls=api_calls),
         "findings": [f.to_json() for f in sorted(findings, key=_finding_order)],
         "errors": [e.to_json() for e in sorted(errors, key=lambda e: (e.instance or "", e.address or ""))],
     }
+    if graph is not None:
+        document["graph"] = dict(graph)
     return redactor.redact_obj(document)
+
+
+def graph_section(graph: DependencyGraph) -> dict[str, Any]:
+    """The `graph` part of drift.json: nodes `[id, component, stack, environment_type]` and edges
+    `[dependency, dependent]`, compact because a nightly run may hold thousands of instances."""
+    return {"nodes": [list(n) for n in graph.node_infos()], "edges": [list(e) for e in graph.edges]}
+
+
+def graph_of(document: Mapping[str, Any]) -> DependencyGraph | None:
+    """The run's dependency graph back from drift.json (None when the document has none)."""
+    section = document.get("graph")
+    if not section:
+        return None
+    return DependencyGraph((GraphNode(*n) for n in section.get("nodes", ())),
+                           (tuple(e) for e in section.get("edges", ())))
 
 
 def _finding_order(finding: Finding) -> tuple[str, ...]:

@@ -73,4 +73,4 @@ def test_undeliverable_notification_warns_and_keeps_the_outcome(capsys, seeded, 
     code, _, err = check(capsys, seeded, repo, tmp_path, "--notify-webhook", "http://127.0.0.1:9/hook",
                          "--notify-sns-topic", "arn:aws:sns:us-east-1:123456789012:missing")
     assert code == 1
-    assert "notification not delivered: webhook:" in err and "notification not delivered: sns" in err
+    assert "webhook notification failed" in err and "SNS notification failed" in err

@@ -35,7 +35,7 @@ def test_drift_report_includes_the_section_only_with_credentials():
     document["credentials"] = sort_rows(ROWS)
     html = render_drift_report(document, redactor=Redactor())
     assert html.count('<section id="credentials">') == 1 and "gone.example.com" in html
-    assert html.index('id="credentials"') < html.index("Errors (not checked)")
+    assert 'href="#credentials"' in html   # the header links to the section
 
 
 def test_secret_registered_later_is_masked_in_the_section():
