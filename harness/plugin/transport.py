@@ -21,11 +21,13 @@ def record_fact(item: pytest.Item, kind: str, value: Any) -> None:
 
 
 def item_instance(item: pytest.Item) -> str | None:
-    """The instance id an item is parametrized with (`component` parameter), if any."""
+    """The instance id an item is parametrized with (`component` parameter), if any; for unmanaged-check
+    items, their `<account>/<region>` scope."""
     callspec = getattr(item, "callspec", None)
-    if callspec is None or "component" not in callspec.params:
-        return None
-    return getattr(callspec.params["component"], "id", None)
+    for name in ("component", "unmanaged_scope"):
+        if callspec is not None and name in callspec.params:
+            return getattr(callspec.params[name], "id", None)
+    return None
 
 
 def attach(item: pytest.Item, report: pytest.TestReport, *, worker: str,

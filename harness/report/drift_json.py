@@ -30,8 +30,14 @@ class RunInfo:
 
 def build_document(run: RunInfo, results: Iterable[InstanceResult], *, instances: int,
                    extra_errors: Iterable[EvaluationError] = (), unmanaged: Iterable[Finding] = (),
-                   api_calls: Mapping[str, Any] | None = None, redactor: Redactor) -> dict[str, Any]:
-    """Assemble drift.json from the instance results; every string goes through the redactor."""
+                   api_calls: Mapping[str, Any] | None = None, redactor: Redactor,
+                   suppressions: Mapping[str, Any] | None = None,
+                   unmanaged_check: str | None = None) -> dict[str, Any]:
+    """Assemble drift.json from the instance results; every string goes through the redactor.
+
+    `suppressions` is `{"expired": [...], "stale": [...]}` (see `harness.drift.suppressions`);
+    `unmanaged_check` (`on`/`off`) goes into the summary.
+    """
     results = sorted(results, key=lambda r: r.instance)
     unmanaged = list(unmanaged)
     extra_errors = list(extra_errors)
@@ -45,7 +51,11 @@ def build_document(run: RunInfo, results: Iterable[InstanceResult], *, instances
                              api_calls=api_calls),
         "findings": [f.to_json() for f in sorted(findings, key=_finding_order)],
         "errors": [e.to_json() for e in sorted(errors, key=lambda e: (e.instance or "", e.address or ""))],
+        "suppressions": {"expired": list((suppressions or {}).get("expired", [])),
+                         "stale": list((suppressions or {}).get("stale", []))},
     }
+    if unmanaged_check is not None:
+        document["summary"]["unmanaged_check"] = unmanaged_check
     return redactor.redact_obj(document)
 
 
