@@ -135,10 +135,13 @@ def write_state(pool: SessionPool, instance: ComponentInstance, state: Mapping[s
             "Digest": {"S": hashlib.md5(body).hexdigest()}})
 
 
-def instance_target(pool: SessionPool, instance: ComponentInstance, account_id: str) -> Target:
-    """Where an instance's resources live: its region, with its provider default tags."""
+def instance_target(pool: SessionPool, instance: ComponentInstance, account_id: str, *,
+                    default_tags: bool = True) -> Target:
+    """Where an instance's resources live: its region, with its provider default tags (unless the
+    change is made by hand, outside Terraform)."""
     region = instance.region or pool.config.default_region
-    default_tags = (instance.providers.get("aws") or {}).get("default_tags", {}).get("tags") or {}
+    configured = (instance.providers.get("aws") or {}).get("default_tags", {}).get("tags") or {}
+    default_tags = configured if default_tags else {}
     return Target(client=lambda service: pool.client(service, region=region), region=region,
                   account_id=account_id, default_tags={str(k): str(v) for k, v in default_tags.items()})
 

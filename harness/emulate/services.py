@@ -123,8 +123,12 @@ def change_queue(target: Target, attrs: Mapping[str, Any], params: Mapping[str, 
     attribute, value = changes(params)
     if attribute not in QUEUE_ATTRIBUTES:
         raise ValueError(f"cannot change {attribute!r} of a queue (supported: {', '.join(QUEUE_ATTRIBUTES)})")
-    target.client("sqs").set_queue_attributes(QueueUrl=attrs["id"],
-                                              Attributes={QUEUE_ATTRIBUTES[attribute][0]: str(value)})
+    sqs = target.client("sqs")
+    changed = {QUEUE_ATTRIBUTES[attribute][0]: str(value)}
+    # moto drops a queue's policy on any SetQueueAttributes call that does not repeat it; AWS keeps it.
+    # Repeating the current policy makes the change exactly the one asked for, on both.
+    policy = sqs.get_queue_attributes(QueueUrl=attrs["id"], AttributeNames=["Policy"]).get("Attributes", {})
+    sqs.set_queue_attributes(QueueUrl=attrs["id"], Attributes={**policy, **changed})
 
 
 # -- SNS -------------------------------------------------------------------------------------------------
