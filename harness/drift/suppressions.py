@@ -224,7 +224,7 @@ def suppression_report(entries: Iterable[Suppression], findings: Iterable[Findin
     findings are not judged stale when the unmanaged check did not run. `scope` limits an entry (by
     id) to the findings of some instances: a marker applies only to the items of its suite.
     """
-    entries = list(dict.fromkeys(entries))
+    entries = list({e.id: e for e in entries}.values())
     findings = list(findings)
     limits = {key: set(value) for key, value in (scope or {}).items()}
     matched: dict[str, int] = {}

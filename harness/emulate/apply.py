@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from botocore.exceptions import ParamValidationError
 
 from harness.aws.session import SessionPool
 from harness.emulate.resources import CREATORS, REFRESHES, Target
@@ -167,7 +168,7 @@ def apply_instance(pool: SessionPool, instance: ComponentInstance, *, account_id
                     REFRESHES[template.type](attrs, created)
                 created[template.address if index is None else f"{template.address}[{index}]"] = attrs
                 instances.append((index, attrs))
-        except (KeyError, ValueError, TypeError) as exc:
+        except (KeyError, ValueError, TypeError, ParamValidationError) as exc:
             raise EmulationError(f"{instance.id}: {template.address}: cannot fill argument template ({exc})",
                                  where=emulation_file, hint="define the var in the stack or fix the template") from None
         resources.append((template, instances))
