@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-import os
 from pathlib import Path
 
 import pytest
@@ -69,7 +68,7 @@ def _where(item: pytest.Item) -> tuple[str, int | None]:
     function = getattr(item, "function", None)
     path = Path(str(item.path))
     try:
-        shown = os.path.relpath(path, item.config.rootpath)
+        shown = str(path.relative_to(item.config.rootpath))
     except ValueError:
         shown = str(path)
     try:
