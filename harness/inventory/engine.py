@@ -69,16 +69,21 @@ class LiveInventory:
         key = ("inventory", rtype.type, ident.account, scope)
 
         def index() -> dict[str, Mapping[str, Any]]:
-            items = {rtype.live_id(item): item for item in self._list(client, rtype.service, rtype.listing)}
+            items = {rtype.live_id(item): item for item in self._list(rtype, rtype.listing, target)}
             for join in rtype.joins:
-                joined = {str(_field(join.id_field, item)): item
-                          for item in self._list(client, rtype.service, join.listing)}
-                items = {rid: {**item, join.key: joined.get(rid, {})} for rid, item in items.items()}
+                joined = {str(_field(join.id_field, item)): item for item in self._list(rtype, join.listing, target)}
+                items = {rid: {**item, join.key: joined.get(str(_field(join.item_key, item)) if join.item_key
+                                                            else rid, {})}
+                         for rid, item in items.items()}
             return items
 
         return self._aws.shared.do(key, index)
 
-    def _list(self, client: Any, service: str, listing: Listing) -> list[Any]:
+    def _list(self, rtype: ResourceType, listing: Listing, target: AwsTarget) -> list[Any]:
+        service = listing.service or rtype.service
+        if rtype.listing.global_service:
+            target = dataclasses.replace(target, region=None)
+        client = self._aws.pool.client_for(target, service)
         raw = _guarded(lambda: self._aws.listing(client, listing.operation, listing.result_key, **listing.params),
                        f"{service}.{listing.operation}")
         return listing.shape(raw)

@@ -45,6 +45,7 @@ class Listing:
     params: Mapping[str, Any] = field(default_factory=dict)
     global_service: bool = False           # one listing serves every region (IAM, S3 ListBuckets)
     shape: Callable[[list[Any]], list[Any]] = _unchanged
+    service: str | None = None             # the boto3 service of the call, when not the type's own
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,8 @@ class Join:
 
     key: str                               # the joined item is stored under this key ({} when absent)
     listing: Listing
-    id_field: str | Extract
+    id_field: str | Extract                # the joined item's key ...
+    item_key: Extract | None = None        # ... equal to this of the listed item (default: its live id)
 
 
 @dataclass(frozen=True)
@@ -164,10 +166,11 @@ class ResourceType:
         return next((a for a in self.attributes if a.compare == "tags"), None)
 
     @property
-    def operations(self) -> tuple[str, ...]:
-        """Every boto3 operation the type's reads use (for call accounting)."""
-        names = [self.listing.operation, *(j.listing.operation for j in self.joins),
-                 *(d.operation for d in self.details)]
+    def calls(self) -> tuple[tuple[str, str], ...]:
+        """Every (boto3 service, operation) the type's reads use."""
+        names = [(self.listing.service or self.service, self.listing.operation),
+                 *((j.listing.service or self.service, j.listing.operation) for j in self.joins),
+                 *((self.service, d.operation) for d in self.details)]
         return tuple(dict.fromkeys(names))
 
 

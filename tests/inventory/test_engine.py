@@ -135,21 +135,29 @@ def test_detail_calls_only_for_the_resources_asked_for(aws, raw):
     urls = [sqs.create_queue(QueueName=f"q{i}")["QueueUrl"] for i in range(5)]
     reads = LiveInventory(aws).get_many(SQS_QUEUE, urls[:2], target=HERE)
     assert [reads[u]["name"] for u in urls[:2]] == ["q0", "q1"]
-    assert aws.meter.count("sqs.ListQueues") == 1
-    assert aws.meter.count("sqs.GetQueueAttributes") == aws.meter.count("sqs.ListQueueTags") == 2
+    assert aws.meter.count("sqs.ListQueues") == 1 and aws.meter.count("sqs.GetQueueAttributes") == 2
+    assert aws.meter.count("resourcegroupstaggingapi.GetResources") == 1   # every queue's tags at once
 
 
 def test_unknown_resources_read_only_the_details_that_decide_ownership(aws, raw):
-    sqs = raw("sqs")
-    known = sqs.create_queue(QueueName="managed")["QueueUrl"]
-    sqs.create_queue(QueueName="stray-a", tags={"atmos_stack": "prod"})
-    sqs.create_queue(QueueName="stray-b")
+    s3, kms = raw("s3"), raw("kms")
+    for name in ("managed-bucket", "stray-a", "stray-b"):
+        s3.create_bucket(Bucket=name)
+    s3.put_bucket_tagging(Bucket="stray-a", Tagging={"TagSet": [{"Key": "atmos_stack", "Value": "prod"}]})
     inventory = LiveInventory(aws)
-    found = inventory.unknown(SQS_QUEUE, HERE, [known], with_tags=True)
+    found = inventory.unknown(S3_BUCKET, HERE, ["managed-bucket"], with_tags=True)
     assert [(r.name, dict(r.tags)) for r in found] == [("stray-a", {"atmos_stack": "prod"}), ("stray-b", {})]
-    assert aws.meter.count("sqs.ListQueueTags") == 2 and aws.meter.count("sqs.GetQueueAttributes") == 0
+    # the tags decide ownership; object lock settings do not, and are not read
+    assert aws.meter.count("s3.GetBucketTagging") == 2 and aws.meter.count("s3.GetObjectLockConfiguration") == 0
     names_only = LiveInventory(AwsContext.from_config(aws.config, redactor=Redactor()))
-    assert [r.name for r in names_only.unknown(SQS_QUEUE, HERE, [known], with_tags=False)] == ["stray-a", "stray-b"]
+    assert [r.name for r in names_only.unknown(S3_BUCKET, HERE, ["managed-bucket"], with_tags=False)] == [
+        "stray-a", "stray-b"]
+    # keys scheduled for deletion are gone for Terraform, and for the unmanaged check too
+    doomed = kms.create_key(Tags=[{"TagKey": "atmos_stack", "TagValue": "prod"}])["KeyMetadata"]["KeyId"]
+    kms.schedule_key_deletion(KeyId=doomed, PendingWindowInDays=7)
+    kept = kms.create_key(Tags=[{"TagKey": "atmos_stack", "TagValue": "prod"}])["KeyMetadata"]["KeyId"]
+    assert [(r.id, dict(r.tags)) for r in inventory.unknown(KMS_KEY, HERE, [], with_tags=True)] == [
+        (kept, {"atmos_stack": "prod"})]
 
 
 def test_a_failed_detail_call_fails_only_its_resource(aws, raw):

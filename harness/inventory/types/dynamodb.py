@@ -1,12 +1,13 @@
-"""DynamoDB tables: `ListTables` once per region, then `DescribeTable` and the tags per table in a state."""
+"""DynamoDB tables: `ListTables` and the tags once per region, then `DescribeTable` per table in a state."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from harness.inventory.normalise import canonical_set, empty_to_none, sorted_strings, tags_from_list
+from harness.inventory.normalise import canonical_set, empty_to_none, last_segment, sorted_strings
 from harness.inventory.spec import Attr, Detail, Listing, ResourceType
+from harness.inventory.types.tagging import TAGS, tags_join
 
 TABLE_GONE = ("ResourceNotFoundException",)
 
@@ -57,10 +58,10 @@ DYNAMODB_TABLE = ResourceType(
     id_field="TableName",
     details=(
         Detail(key="Table", operation="describe_table", params=lambda t: {"TableName": t["TableName"]},
-               extract=lambda response: response["Table"], missing_codes=TABLE_GONE, ownership=True),
-        Detail(key="Tags", operation="list_tags_of_resource", params=lambda t: {"ResourceArn": t["Table"]["TableArn"]},
-               extract=lambda response: response.get("Tags", []), missing_codes=TABLE_GONE, ownership=True),
+               extract=lambda response: response["Table"], missing_codes=TABLE_GONE),
     ),
+    # Tags of every table in one call per region; joined by table name (the ARN ends with it).
+    joins=(tags_join(lambda arn: last_segment(arn), lambda t: t["TableName"]),),
     attributes=(
         Attr("name", "TableName"),
         # No billing mode summary means a table that was always provisioned (the provider's default).
@@ -83,7 +84,7 @@ DYNAMODB_TABLE = ResourceType(
              state=lambda v: v or "STANDARD"),
         Attr("deletion_protection_enabled", lambda t: _table(t).get("DeletionProtectionEnabled", False),
              live=bool, state=bool),
-        Attr("tags_all", lambda t: tags_from_list(t.get("Tags")), compare="tags"),
+        TAGS,
     ),
     name_of=lambda t: t["TableName"],
 )

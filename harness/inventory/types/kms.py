@@ -1,12 +1,13 @@
-"""KMS keys: `ListKeys` once per region, then DescribeKey, rotation, policy and tags per key in a state."""
+"""KMS keys: `ListKeys` and the tags once per region, then DescribeKey, rotation and policy per key in a state."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from harness.inventory.normalise import json_document, provider_tags
+from harness.inventory.normalise import json_document
 from harness.inventory.spec import Attr, Detail, Listing, ResourceType
+from harness.inventory.types.tagging import TAGS, tags_join
 
 KEY_GONE = ("NotFoundException",)
 # The provider treats a key scheduled for deletion as gone.
@@ -35,10 +36,8 @@ KMS_KEY = ResourceType(
                absent_codes=("UnsupportedOperationException",), default=False, missing_codes=KEY_GONE),
         Detail(key="Policy", operation="get_key_policy", params=lambda k: {**_key(k), "PolicyName": "default"},
                extract=lambda response: response.get("Policy"), missing_codes=KEY_GONE),
-        Detail(key="Tags", operation="list_resource_tags", params=_key,
-               extract=lambda response: {t["TagKey"]: t["TagValue"] for t in response.get("Tags", [])},
-               missing_codes=KEY_GONE, ownership=True),
     ),
+    joins=(tags_join(lambda arn: arn, lambda k: k.get("KeyArn")),),
     exists=lambda k: _meta("KeyState")(k) not in DELETED_STATES,
     attributes=(
         Attr("description", _meta("Description", ""), state=lambda v: v or ""),
@@ -48,7 +47,7 @@ KMS_KEY = ResourceType(
         Attr("enable_key_rotation", "Rotation", live=bool, state=bool),
         Attr("multi_region", _meta("MultiRegion", False), live=bool, state=bool),
         Attr("policy", "Policy", live=json_document, state=json_document, compare="json"),
-        Attr("tags_all", lambda k: provider_tags(k.get("Tags")), compare="tags"),
+        TAGS,
     ),
 )
 

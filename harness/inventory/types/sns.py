@@ -1,12 +1,13 @@
-"""SNS topics: `ListTopics` once per region, then the attributes and tags of each topic in a state."""
+"""SNS topics: `ListTopics` and the tags once per region, then the attributes of each topic in a state."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from harness.inventory.normalise import empty_to_none, json_document, last_segment, tags_from_list, to_bool
+from harness.inventory.normalise import empty_to_none, json_document, last_segment, to_bool
 from harness.inventory.spec import Attr, Detail, Listing, ResourceType
+from harness.inventory.types.tagging import TAGS, tags_join
 
 TOPIC_GONE = ("NotFound", "NotFoundException")
 
@@ -27,9 +28,8 @@ SNS_TOPIC = ResourceType(
     details=(
         Detail(key="Attributes", operation="get_topic_attributes", params=_topic,
                extract=lambda response: response.get("Attributes", {}), missing_codes=TOPIC_GONE),
-        Detail(key="Tags", operation="list_tags_for_resource", params=lambda t: {"ResourceArn": t["TopicArn"]},
-               extract=lambda response: response.get("Tags", []), missing_codes=TOPIC_GONE, ownership=True),
     ),
+    joins=(tags_join(lambda arn: arn),),
     attributes=(
         Attr("name", lambda t: last_segment(t["TopicArn"], ":")),
         Attr("display_name", _attribute("DisplayName"), live=empty_to_none, state=empty_to_none),
@@ -39,7 +39,7 @@ SNS_TOPIC = ResourceType(
         Attr("policy", _attribute("Policy"), live=json_document, state=json_document, compare="json"),
         Attr("delivery_policy", _attribute("DeliveryPolicy"), live=json_document, state=json_document,
              compare="json"),
-        Attr("tags_all", lambda t: tags_from_list(t.get("Tags")), compare="tags"),
+        TAGS,
     ),
     name_of=lambda t: last_segment(t["TopicArn"], ":"),
 )

@@ -1,12 +1,13 @@
-"""SQS queues: `ListQueues` once per region, then the attributes and tags of each queue in a state."""
+"""SQS queues: `ListQueues` and the tags once per region, then the attributes of each queue in a state."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from harness.inventory.normalise import empty_to_none, json_document, last_segment, provider_tags, to_bool, to_int
+from harness.inventory.normalise import empty_to_none, json_document, last_segment, to_bool, to_int
 from harness.inventory.spec import Attr, Detail, Listing, ResourceType
+from harness.inventory.types.tagging import TAGS, tags_join
 
 QUEUE_GONE = ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist")
 
@@ -38,9 +39,9 @@ SQS_QUEUE = ResourceType(
         Detail(key="Attributes", operation="get_queue_attributes",
                params=lambda q: {**_queue(q), "AttributeNames": ["All"]},
                extract=lambda response: response.get("Attributes", {}), missing_codes=QUEUE_GONE),
-        Detail(key="Tags", operation="list_queue_tags", params=_queue,
-               extract=lambda response: response.get("Tags", {}), missing_codes=QUEUE_GONE, ownership=True),
     ),
+    # Tags of every queue in one call per region; joined by queue name (an ARN ends with it, a URL too).
+    joins=(tags_join(lambda arn: last_segment(arn, ":"), lambda q: last_segment(q["QueueUrl"])),),
     attributes=(
         Attr("name", lambda q: last_segment(q["QueueUrl"])),
         _number("VisibilityTimeout", "visibility_timeout_seconds"),
@@ -55,7 +56,7 @@ SQS_QUEUE = ResourceType(
         Attr("policy", _attribute("Policy"), live=json_document, state=json_document, compare="json"),
         Attr("redrive_policy", _attribute("RedrivePolicy"), live=json_document, state=json_document,
              compare="json"),
-        Attr("tags_all", lambda q: provider_tags(q.get("Tags")), compare="tags"),
+        TAGS,
     ),
     name_of=lambda q: last_segment(q["QueueUrl"]),
 )
