@@ -53,8 +53,8 @@ def _bucket(target: Target, i: int) -> str:
 
 def _group(target: Target, i: int) -> str:
     vpc = _vpc(target)
-    return _shared(target, f"sg{i // 100}", lambda: CREATORS["aws_security_group"](
-        target, {"name": f"bench-rules-{i // 100}", "vpc_id": vpc})["id"])
+    return _shared(target, f"sg{i // 50}", lambda: CREATORS["aws_security_group"](
+        target, {"name": f"bench-rules-{i // 50}", "vpc_id": vpc})["id"])
 
 
 def _vpc(target: Target) -> str:

@@ -46,8 +46,9 @@ def run_scenarios(ctx: CommandContext) -> int:
             outcome, document = run_scenario(config, scenario, workers=ctx.args.workers)
             summary = document["summary"]
             status = "[green]match[/]" if outcome.matched else "[red]MISMATCH[/]"
-            ctx.print(f"{status}  {scenario.name}: {len(scenario.mutations)} change(s), expected "
-                      f"{len(scenario.expected)} finding(s); found {len(document['findings'])} "
+            # (no "name: value" shape: the redactor would take a scenario named *secret* for a secret)
+            ctx.print(f"{status}  {scenario.name} — {len(scenario.mutations)} change(s), expected "
+                      f"{len(scenario.expected)} finding(s), found {len(document['findings'])} "
                       f"({summary['checked']} resources checked) — {config.drift_json_path}")
             for key in outcome.missing:
                 ctx.print(f"    [red]expected but not found:[/] {' '.join(key)}")

@@ -54,17 +54,16 @@ class LiveInventory:
     def _client(self, rtype: ResourceType, target: AwsTarget) -> Any:
         return self._aws.pool.client_for(target, rtype.service)
 
-    def _listing_client(self, rtype: ResourceType, target: AwsTarget) -> Any:
+    @staticmethod
+    def _listing_target(rtype: ResourceType, target: AwsTarget) -> AwsTarget:
         # A global listing is made once per account, from the run's default region.
-        if rtype.listing.global_service:
-            target = dataclasses.replace(target, region=None)
-        return self._client(rtype, target)
+        return dataclasses.replace(target, region=None) if rtype.listing.global_service else target
 
     # -- listings ------------------------------------------------------------------------------------
     def listing(self, rtype: ResourceType, target: AwsTarget) -> Mapping[str, Mapping[str, Any]]:
-        """Every live resource of a type at a target, by Terraform id (listed once per run)."""
-        client = self._listing_client(rtype, target)
-        ident = self._aws.pool.identity(client)
+        """Every live resource of a type at a target, by Terraform id, joins merged (listed once per run)."""
+        target = self._listing_target(rtype, target)
+        ident = self._aws.pool.identity(self._client(rtype, target))
         scope = "global" if rtype.listing.global_service else ident.region
         key = ("inventory", rtype.type, ident.account, scope)
 
@@ -72,17 +71,16 @@ class LiveInventory:
             items = {rtype.live_id(item): item for item in self._list(rtype, rtype.listing, target)}
             for join in rtype.joins:
                 joined = {str(_field(join.id_field, item)): item for item in self._list(rtype, join.listing, target)}
-                items = {rid: {**item, join.key: joined.get(str(_field(join.item_key, item)) if join.item_key
-                                                            else rid, {})}
-                         for rid, item in items.items()}
+                for rid, item in list(items.items()):
+                    join_key = str(_field(join.item_key, item)) if join.item_key is not None else rid
+                    items[rid] = {**item, join.key: joined.get(join_key, {})}
             return items
 
         return self._aws.shared.do(key, index)
 
     def _list(self, rtype: ResourceType, listing: Listing, target: AwsTarget) -> list[Any]:
+        """One (shared) paginated listing call, shaped into items."""
         service = listing.service or rtype.service
-        if rtype.listing.global_service:
-            target = dataclasses.replace(target, region=None)
         client = self._aws.pool.client_for(target, service)
         raw = _guarded(lambda: self._aws.listing(client, listing.operation, listing.result_key, **listing.params),
                        f"{service}.{listing.operation}")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.drift.suppressions import Suppression, SuppressionError, from_marker, load_suppressions, today_utc
+from harness.drift.suppressions import Suppression, SuppressionError, from_marker, load_suppressions
 from harness.errors import HarnessError
 from harness.plugin.session import HarnessSession, harness_session
 
@@ -88,8 +88,3 @@ def drift_suppressions(request: pytest.FixtureRequest) -> tuple[Suppression, ...
     """The run's suppression file entries (an error item when the file is broken)."""
     return file_suppressions(harness_session(request.config))
 
-
-def expired(entries: tuple[Suppression, ...]) -> list[Suppression]:
-    """Entries whose expiry date has passed."""
-    today = today_utc()
-    return [e for e in entries if e.expired(today)]
