@@ -17,6 +17,7 @@ from harness.inventory.spec import Attr, Listing, ResourceType
 
 TAGS = Attr("tags_all", lambda item: tags_from_list(item.get("Tags")), compare="tags")
 OPTIONAL = {"live": empty_to_none, "state": empty_to_none}
+PAGE = {"MaxResults": 1000}   # the largest page EC2 serves (the default is every item, or 1,000 with filters)
 
 _RULE_LISTS = ("cidr_blocks", "ipv6_cidr_blocks", "prefix_list_ids", "security_groups")
 
@@ -81,7 +82,7 @@ def protocol(value: Any) -> str:
 SECURITY_GROUP = ResourceType(
     type="aws_security_group",
     service="ec2",
-    listing=Listing("describe_security_groups", "SecurityGroups"),
+    listing=Listing("describe_security_groups", "SecurityGroups", params=PAGE),
     id_field="GroupId",
     attributes=(
         Attr("name", "GroupName"),
@@ -108,7 +109,7 @@ def _ipv6_cidr(associations: list[Mapping[str, Any]] | None) -> str | None:
 VPC = ResourceType(
     type="aws_vpc",
     service="ec2",
-    listing=Listing("describe_vpcs", "Vpcs"),
+    listing=Listing("describe_vpcs", "Vpcs", params=PAGE),
     id_field="VpcId",
     attributes=(
         Attr("cidr_block", "CidrBlock"),
@@ -123,7 +124,7 @@ VPC = ResourceType(
 SUBNET = ResourceType(
     type="aws_subnet",
     service="ec2",
-    listing=Listing("describe_subnets", "Subnets"),
+    listing=Listing("describe_subnets", "Subnets", params=PAGE),
     id_field="SubnetId",
     attributes=(
         Attr("vpc_id", "VpcId"),
@@ -150,7 +151,7 @@ SECURITY_GROUP_INGRESS_RULE = ResourceType(
     type="aws_vpc_security_group_ingress_rule",
     service="ec2",
     # Every rule of the region in one paginated listing; egress rules are never ingress resources.
-    listing=Listing("describe_security_group_rules", "SecurityGroupRules", params={"MaxResults": 1000}),
+    listing=Listing("describe_security_group_rules", "SecurityGroupRules", params=PAGE),
     id_field="SecurityGroupRuleId",
     exists=lambda rule: not rule.get("IsEgress"),
     attributes=(
@@ -177,7 +178,7 @@ def _instance_profile_name(profile: Mapping[str, Any] | None) -> str | None:
 INSTANCE = ResourceType(
     type="aws_instance",
     service="ec2",
-    listing=Listing("describe_instances", "Reservations[].Instances[]"),
+    listing=Listing("describe_instances", "Reservations[].Instances[]", params=PAGE),
     id_field="InstanceId",
     # The provider treats a terminated instance as gone (it lingers in DescribeInstances for a while).
     exists=lambda i: (i.get("State") or {}).get("Name") != "terminated",

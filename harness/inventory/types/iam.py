@@ -13,7 +13,7 @@ from typing import Any
 from harness.inventory.normalise import empty_to_none, json_document, last_segment, tags_from_list
 from harness.inventory.spec import Attr, Detail, Join, Listing, ResourceType
 
-AUTHORIZATION_DETAILS = {"Filter": ["Role", "User", "LocalManagedPolicy"]}
+AUTHORIZATION_DETAILS = {"Filter": ["Role", "User", "LocalManagedPolicy"], "MaxItems": 1000}   # largest page
 NO_ENTITY = ("NoSuchEntity",)
 
 
@@ -42,7 +42,7 @@ IAM_ROLE = ResourceType(
     type="aws_iam_role",
     service="iam",
     listing=_details("RoleDetailList"),
-    joins=(Join("Listed", Listing("list_roles", "Roles", global_service=True), "RoleName"),),
+    joins=(Join("Listed", Listing("list_roles", "Roles", params={"MaxItems": 1000}, global_service=True), "RoleName"),),
     id_field="RoleName",
     attributes=(
         Attr("name", "RoleName"),

@@ -25,7 +25,7 @@ def _meta(name: str, default: Any = None) -> Any:
 KMS_KEY = ResourceType(
     type="aws_kms_key",
     service="kms",
-    listing=Listing("list_keys", "Keys"),
+    listing=Listing("list_keys", "Keys", params={"Limit": 1000}),   # the largest page (default 100)
     id_field="KeyId",
     details=(
         Detail(key="Metadata", operation="describe_key", params=_key,

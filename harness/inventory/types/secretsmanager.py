@@ -9,7 +9,7 @@ SECRETSMANAGER_SECRET = ResourceType(
     type="aws_secretsmanager_secret",
     service="secretsmanager",
     # Secrets scheduled for deletion are not listed: the provider treats them as gone too.
-    listing=Listing("list_secrets", "SecretList"),
+    listing=Listing("list_secrets", "SecretList", params={"MaxResults": 100}),   # largest page
     id_field="ARN",
     attributes=(
         Attr("name", "Name"),
