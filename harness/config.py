@@ -116,6 +116,7 @@ class HarnessConfig:
     environments: EnvironmentRules = EnvironmentRules()
     strict_environments: bool = False
     suppressions_file: Path | None = None
+    plan_json_dir: Path | None = None      # refresh-only plan JSON per instance: drift from plans, not live reads
     unmanaged: UnmanagedRules = UnmanagedRules()
     max_terraform_version: str | None = None
     api_budget: int | None = None
@@ -301,7 +302,7 @@ def _str_map(value: Any, key: str) -> Mapping[str, str]:
 
 # Paths are resolved relative to the directory of the source that set them.
 _PATH_FIELDS = {"stacks_repo", "report_dir", "drift_json", "drift_report", "history_dir",
-                "suppressions_file"}
+                "suppressions_file", "plan_json_dir"}
 
 _PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "stacks_repo": _opt_str,
@@ -319,6 +320,7 @@ _PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "environments": _environments,
     "strict_environments": _bool,
     "suppressions_file": _opt_str,
+    "plan_json_dir": _opt_str,
     "unmanaged": _unmanaged,
     "max_terraform_version": _opt_str,
     "api_budget": _opt_int,

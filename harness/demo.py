@@ -18,13 +18,12 @@ from botocore.exceptions import ClientError
 import harness
 from harness.aws.session import SessionPool
 from harness.config import HarnessConfig
-from harness.drift.scenarios import Mutation, Scenario, ScenarioOutcome, compare_outcome
+from harness.drift.scenarios import Scenario, ScenarioOutcome, compare_outcome
 from harness.emulate.apply import apply_instance
-from harness.emulate.mutations import MUTATIONS
-from harness.emulate.resources import Target
+from harness.emulate.scenario import apply_mutation
 from harness.errors import HarnessError
 from harness.report.drift_json import read_document
-from harness.stacks import StackSet
+from harness.stacks import StackSet, load
 from harness.stacks.model import ComponentInstance
 
 log = logging.getLogger(__name__)
@@ -107,29 +106,7 @@ def apply_scenario(pool: SessionPool, stack_set: StackSet, provisioned: Provisio
     """Make the scenario's out-of-band changes to the live resources."""
     with _writes(pool, f"drift scenario {scenario.name}"):
         for mutation in scenario.mutations:
-            _mutate(pool, stack_set, provisioned, scenario, mutation)
-
-
-def _mutate(pool: SessionPool, stack_set: StackSet, provisioned: Provisioned, scenario: Scenario,
-            mutation: Mutation) -> None:
-    instance = stack_set.get(mutation.instance)
-    state = provisioned.states.get(mutation.instance)
-    if instance is None or state is None:
-        raise HarnessError(f"scenario mutation targets unknown instance {mutation.instance!r}",
-                           where=scenario.source, hint="use an id from `stackharness describe stacks`")
-    resource = next((r for r in state["resources"] if f"{r['type']}.{r['name']}" == mutation.address), None)
-    if resource is None:
-        raise HarnessError(f"{mutation.instance} has no resource {mutation.address}", where=scenario.source)
-    change = MUTATIONS.get((mutation.op, resource["type"]))
-    if change is None:
-        known = sorted({op for op, t in MUTATIONS if t == resource["type"]})
-        raise HarnessError(f"mutation {mutation.op!r} is not available for {resource['type']}",
-                           where=scenario.source, hint=f"available: {', '.join(known)}")
-    region = instance.region or pool.config.default_region
-    target = Target(client=lambda service, r=region: pool.client(service, region=r), region=region,
-                    account_id=provisioned.account_id, default_tags={})
-    change(target, resource["instances"][0]["attributes"], mutation.params)
-    log.info("scenario %s: %s on %s %s", scenario.name, mutation.op, mutation.instance, mutation.address)
+            apply_mutation(pool, stack_set, provisioned.states, provisioned.account_id, scenario, mutation)
 
 
 def run_drift_suite(config: HarnessConfig, *, workers: int = 0, extra: list[str] | None = None) -> int:
@@ -154,3 +131,27 @@ def check_outcome(config: HarnessConfig, scenario: Scenario) -> tuple[ScenarioOu
     """Compare the run's drift.json with the scenario's expected findings."""
     document = read_document(config.drift_json_path)
     return compare_outcome(scenario, document["findings"], document["errors"]), document
+
+
+def prepare_scenario(config: HarnessConfig, scenario: Scenario) -> Provisioned:
+    """Provision the scenario's repo into `config.aws_endpoint_url` (which must be empty, e.g. a fresh
+    moto) and make its out-of-band changes."""
+    config = config.with_overrides(stacks_repo=scenario.repo)
+    pool = SessionPool(config)
+    stack_set = load(scenario.repo, config)
+    provisioned = provision(pool, stack_set)
+    apply_scenario(pool, stack_set, provisioned, scenario)
+    return provisioned
+
+
+def run_scenario(config: HarnessConfig, scenario: Scenario, *, workers: int = 0,
+                 extra: list[str] | None = None) -> tuple[ScenarioOutcome, dict[str, Any]]:
+    """Prepare the scenario, run the drift suite (a pytest subprocess) and compare its findings with the
+    expectation exactly."""
+    prepare_scenario(config, scenario)
+    config = config.with_overrides(stacks_repo=scenario.repo)
+    code = run_drift_suite(config, workers=workers, extra=extra)
+    if code not in (0, 1):
+        raise HarnessError(f"the drift suite did not run cleanly (pytest exit {code})", where=scenario.source,
+                           hint="rerun with -v to see pytest's output")
+    return check_outcome(config, scenario)

@@ -45,12 +45,12 @@ def check_instance(instance: ComponentInstance, state: TerraformState, inventory
     for type_name in sorted(by_type):
         rtype, resources = types[type_name], by_type[type_name]
         try:
-            live = inventory.get_many(rtype, [r.resource_id or "" for r in resources], target=target)
+            live = inventory.get_many(rtype, [rtype.state_id(r.attributes) or "" for r in resources], target=target)
         except LiveReadError as exc:
             errors.extend(EvaluationError(instance.id, exc.message, r.address) for r in resources)
             continue
         for resource in resources:
-            outcome = live.get(resource.resource_id or "")
+            outcome = live.get(rtype.state_id(resource.attributes) or "")
             if isinstance(outcome, LiveReadError):
                 errors.append(EvaluationError(instance.id, outcome.message, resource.address))
                 continue

@@ -18,11 +18,20 @@ class ScenarioError(HarnessError):
     """A scenario file that cannot be used."""
 
 
+CREATE_UNMANAGED = "create_unmanaged"
+
+
 @dataclass(frozen=True)
 class Mutation:
+    """An out-of-band change: `op` on the resource at `address` of `instance`'s state.
+
+    `create_unmanaged` names no address: it creates a resource of `params["type"]` (with `args`) in
+    the instance's account and region, outside every state.
+    """
+
     op: str
     instance: str
-    address: str
+    address: str | None
     params: Mapping[str, Any]
 
 
@@ -50,14 +59,19 @@ def load_scenario(path: Path) -> Scenario:
         try:
             target = entry["target"]
             params = {k: v for k, v in entry.items() if k not in ("op", "target")}
-            mutations.append(Mutation(entry["op"], target["instance"], target["address"], params))
-        except (KeyError, TypeError):
+            address = target.get("address") if entry["op"] == CREATE_UNMANAGED else target["address"]
+            mutations.append(Mutation(entry["op"], target["instance"], address, params))
+        except (KeyError, TypeError, AttributeError):
             raise ScenarioError(f"mutation #{index + 1} needs `op` and `target: {{instance, address}}`",
-                                where=path) from None
+                                where=path, hint="create_unmanaged needs only `target: {instance}`, "
+                                                 "plus `type` and `args`") from None
+        if entry["op"] == CREATE_UNMANAGED and not isinstance(params.get("type"), str):
+            raise ScenarioError(f"mutation #{index + 1} (create_unmanaged) needs `type` and `args`", where=path)
     expected = set()
     for index, entry in enumerate(data.get("expected") or ()):
         if not isinstance(entry, Mapping) or any(k not in entry for k in ("instance", "address", "kind")):
-            raise ScenarioError(f"expected finding #{index + 1} needs instance, address and kind", where=path)
+            raise ScenarioError(f"expected finding #{index + 1} needs instance, address and kind", where=path,
+                                hint="an unmanaged finding has `instance: null` and the owning `stack`")
         expected.add(finding_key(entry))
     return Scenario(name=str(data.get("name", path.stem)), description=str(data.get("description", "")),
                     repo=(path.parent / data["repo"]).resolve(), mutations=tuple(mutations),
@@ -65,8 +79,12 @@ def load_scenario(path: Path) -> Scenario:
 
 
 def finding_key(finding: Mapping[str, Any]) -> tuple[str, str, str, str]:
-    """What identifies a finding in a scenario: instance (or '' for unmanaged), address, kind, path."""
-    return tuple(str(finding.get(k) or "") for k in _FINDING_KEYS)  # type: ignore[return-value]
+    """What identifies a finding in a scenario: instance (for unmanaged ones, `stack <name>`), address,
+    kind, path."""
+    key = [str(finding.get(k) or "") for k in _FINDING_KEYS]
+    if not key[0] and finding.get("kind") == "unmanaged":
+        key[0] = f"stack {finding.get('stack') or '-'}"
+    return tuple(key)  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)

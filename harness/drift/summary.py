@@ -17,17 +17,26 @@ def summarise(results: Iterable[InstanceResult], *, instances: int, extra_errors
     """
     results = list(results)
     findings = [f for r in results for f in r.findings] + list(unmanaged)
-    changed = {(f.instance, f.address) for f in findings if f.kind == "changed" and not f.suppressed}
     errors = [e for r in results for e in r.errors] + list(extra_errors)
     return {
         "instances": instances,
         "resources": sum(r.resources for r in results),
         "checked": sum(r.checked for r in results),
         "unchecked": sum(r.unchecked for r in results),
-        "changed": len(changed),
-        "missing": sum(1 for f in findings if f.kind == "missing" and not f.suppressed),
-        "unmanaged": sum(1 for f in findings if f.kind == "unmanaged" and not f.suppressed),
-        "suppressed": sum(1 for f in findings if f.suppressed),
+        **finding_counts(findings),
         "errors": len(errors),
         "api_calls": dict(api_calls or {"total": 0, "by_operation": {}, "retried": 0, "throttled": 0}),
+    }
+
+
+def finding_counts(findings: Iterable[Finding]) -> dict[str, int]:
+    """`changed` (resources with an unsuppressed changed attribute), `missing`, `unmanaged` (unsuppressed
+    findings, one per resource) and `suppressed` (findings)."""
+    findings = list(findings)
+    live = [f for f in findings if not f.suppressed]
+    return {
+        "changed": len({(f.instance, f.address) for f in live if f.kind == "changed"}),
+        "missing": sum(1 for f in live if f.kind == "missing"),
+        "unmanaged": sum(1 for f in live if f.kind == "unmanaged"),
+        "suppressed": len(findings) - len(live),
     }

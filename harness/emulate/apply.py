@@ -8,6 +8,15 @@ their arguments as templates over the instance's vars::
         args:
           bucket: "{namespace}-{stage}-{name}"   # a format string over vars
           tags: "{tags}"                          # exactly one placeholder: the var's value itself
+      - address: aws_s3_bucket_versioning.this
+        args:
+          bucket: {ref: aws_s3_bucket.this.id}    # an attribute of a resource created before
+      - address: aws_sqs_queue.jobs
+        count: 3                                  # or "{queue_count}"; `{index}` is 0, 1, 2
+        args:
+          name: "{namespace}-jobs-{index}"
+
+Resources are created in file order; `ref` may name an indexed instance (`aws_sqs_queue.jobs[{index}].arn`).
 """
 
 from __future__ import annotations
@@ -22,9 +31,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from botocore.exceptions import ParamValidationError
 
 from harness.aws.session import SessionPool
-from harness.emulate.resources import CREATORS, Target
+from harness.emulate.resources import CREATORS, REFRESHES, Target
 from harness.errors import HarnessError
 from harness.stacks.model import ComponentInstance
 
@@ -32,6 +42,7 @@ EMULATION_FILE = "stackharness-emulation.yaml"
 TERRAFORM_VERSION = "1.11.4"
 AWS_PROVIDER = 'provider["registry.terraform.io/hashicorp/aws"]'
 _WHOLE_PLACEHOLDER = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+_REF = re.compile(r"^(?P<address>[A-Za-z0-9_]+\.[A-Za-z0-9_-]+(?:\[\d+\])?)\.(?P<attribute>[A-Za-z0-9_]+)$")
 
 
 class EmulationError(HarnessError):
@@ -42,6 +53,7 @@ class EmulationError(HarnessError):
 class ResourceTemplate:
     address: str
     args: Mapping[str, Any]
+    count: Any = None                      # None: a single instance; else an int or a "{var}" template
 
     @property
     def type(self) -> str:
@@ -61,7 +73,7 @@ def load_templates(component_path: Path) -> list[ResourceTemplate]:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     templates = []
     for entry in data.get("resources", ()):
-        template = ResourceTemplate(entry["address"], entry.get("args") or {})
+        template = ResourceTemplate(entry["address"], entry.get("args") or {}, entry.get("count"))
         if template.type not in CREATORS:
             raise EmulationError(f"resource type {template.type} cannot be emulated", where=path,
                                  hint=f"supported: {', '.join(sorted(CREATORS))}")
@@ -83,14 +95,32 @@ def render(value: Any, variables: Mapping[str, Any]) -> Any:
     return value
 
 
-def state_document(resources: list[tuple[ResourceTemplate, dict[str, Any]]]) -> dict[str, Any]:
-    """A Terraform v4 state holding the given resources, as `terraform apply` would leave it."""
+def resolve_refs(value: Any, created: Mapping[str, Mapping[str, Any]]) -> Any:
+    """Replace every `{ref: ADDRESS.ATTRIBUTE}` by that attribute of a resource created before."""
+    if isinstance(value, dict):
+        if set(value) == {"ref"}:
+            match = _REF.match(str(value["ref"]))
+            if match is None or match.group("address") not in created:
+                raise KeyError(f"ref {value['ref']!r} names no resource created before it")
+            return created[match.group("address")][match.group("attribute")]
+        return {k: resolve_refs(v, created) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_refs(v, created) for v in value]
+    return value
+
+
+def state_document(resources: list[tuple[ResourceTemplate, list[tuple[int | None, dict[str, Any]]]]]) -> dict[str, Any]:
+    """A Terraform v4 state holding the given resources (each with its instances), as `apply` leaves it."""
+    def instance(index: int | None, attrs: dict[str, Any]) -> dict[str, Any]:
+        body: dict[str, Any] = {"schema_version": 0, "attributes": attrs, "sensitive_attributes": [],
+                                "private": "bnVsbA=="}
+        return {"index_key": index, **body} if index is not None else body
+
     return {
         "version": 4, "terraform_version": TERRAFORM_VERSION, "serial": 1, "lineage": str(uuid.uuid4()),
         "outputs": {},
         "resources": [{"mode": "managed", "type": t.type, "name": t.name, "provider": AWS_PROVIDER,
-                       "instances": [{"schema_version": 0, "attributes": attrs, "sensitive_attributes": [],
-                                      "private": "bnVsbA=="}]} for t, attrs in resources],
+                       "instances": [instance(i, attrs) for i, attrs in instances]} for t, instances in resources],
         "check_results": None,
     }
 
@@ -106,23 +136,42 @@ def write_state(pool: SessionPool, instance: ComponentInstance, state: Mapping[s
             "Digest": {"S": hashlib.md5(body).hexdigest()}})
 
 
+def instance_target(pool: SessionPool, instance: ComponentInstance, account_id: str, *,
+                    default_tags: bool = True) -> Target:
+    """Where an instance's resources live: its region, with its provider default tags (unless the
+    change is made by hand, outside Terraform)."""
+    region = instance.region or pool.config.default_region
+    configured = (instance.providers.get("aws") or {}).get("default_tags", {}).get("tags") or {}
+    default_tags = configured if default_tags else {}
+    return Target(client=lambda service: pool.client(service, region=region), region=region,
+                  account_id=account_id, default_tags={str(k): str(v) for k, v in default_tags.items()})
+
+
 def apply_instance(pool: SessionPool, instance: ComponentInstance, *, account_id: str) -> dict[str, Any]:
     """Create the instance's resources and write its state; returns the state document."""
     if not instance.component_path:
         raise EmulationError(f"{instance.id} has no component folder", where=instance.stack_file)
-    region = instance.region or pool.config.default_region
-    default_tags = (instance.providers.get("aws") or {}).get("default_tags", {}).get("tags") or {}
-    target = Target(client=lambda service: pool.client(service, region=region), region=region,
-                    account_id=account_id, default_tags=dict(default_tags))
-    created = []
+    emulation_file = Path(instance.component_path) / EMULATION_FILE
+    target = instance_target(pool, instance, account_id)
+    created: dict[str, dict[str, Any]] = {}
+    resources = []
     for template in load_templates(Path(instance.component_path)):
         try:
-            args = render(template.args, instance.vars)
-        except (KeyError, ValueError) as exc:
+            count = render(template.count, instance.vars) if template.count is not None else None
+            indexes: list[int | None] = list(range(int(count))) if count is not None else [None]
+            instances = []
+            for index in indexes:
+                variables = {**instance.vars, "index": index} if index is not None else instance.vars
+                args = resolve_refs(render(template.args, variables), created)
+                attrs = CREATORS[template.type](target, args)
+                if template.type in REFRESHES:
+                    REFRESHES[template.type](attrs, created)
+                created[template.address if index is None else f"{template.address}[{index}]"] = attrs
+                instances.append((index, attrs))
+        except (KeyError, ValueError, TypeError, ParamValidationError) as exc:
             raise EmulationError(f"{instance.id}: {template.address}: cannot fill argument template ({exc})",
-                                 where=Path(instance.component_path) / EMULATION_FILE,
-                                 hint="define the var in the stack or fix the template") from None
-        created.append((template, CREATORS[template.type](target, args)))
-    state = state_document(created)
+                                 where=emulation_file, hint="define the var in the stack or fix the template") from None
+        resources.append((template, instances))
+    state = state_document(resources)
     write_state(pool, instance, state)
     return state

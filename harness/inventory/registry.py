@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from harness.inventory.spec import ResourceType
-from harness.inventory.types import ec2, s3
+from harness.inventory.types import dynamodb, ec2, iam, kms, s3, secretsmanager, sns, sqs
 
-RESOURCE_TYPES: Mapping[str, ResourceType] = {t.type: t for module in (s3, ec2) for t in module.TYPES}
+_MODULES = (s3, ec2, iam, dynamodb, sqs, sns, kms, secretsmanager)
+RESOURCE_TYPES: Mapping[str, ResourceType] = {t.type: t for module in _MODULES for t in module.TYPES}
 
 
 def supported_types() -> frozenset[str]:

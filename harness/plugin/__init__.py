@@ -40,7 +40,10 @@ from harness.plugin.state_fixtures import (  # noqa: F401
     state_checks,
     state_lock,
 )
+from harness.plugin.suppression_fixtures import configure as configure_suppressions
+from harness.plugin.suppression_fixtures import drift_suppressions  # noqa: F401
 from harness.plugin.transport import attach
+from harness.plugin.unmanaged import parametrize_unmanaged, unmanaged_result, unmanaged_scope  # noqa: F401
 from harness.state.assertions import StateCheckFailed
 
 MESSAGE_ONLY = (DriftFound, StateCheckFailed, EvaluationFailed, HarnessError)
@@ -60,6 +63,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "state_lock: hold the Terraform state lock of the instance during the test")
+    configure_suppressions(config)
     if is_controller(config):
         config.pluginmanager.register(ControllerReports(config), "stackharness-controller")
     # Every log line pytest captures or prints goes through the run's redaction filter.
@@ -74,6 +78,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "credential_scope" in metafunc.fixturenames:
         scopes = credential_scopes(metafunc.config)
         metafunc.parametrize("credential_scope", scopes, ids=[s.id for s in scopes], indirect=True)
+    parametrize_unmanaged(metafunc)
     if "component" not in metafunc.fixturenames or _parametrizes_component_itself(metafunc):
         return
     params = harness_session(metafunc.config).parameters()

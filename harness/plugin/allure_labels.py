@@ -63,12 +63,8 @@ def item_labels(item: pytest.Item, session: Any) -> list[tuple[str, str]]:
 def resource_types(item: pytest.Item, session: Any) -> list[str]:
     """Resource types in the instance's state, when the item already read it (no extra AWS call)."""
     param = item.callspec.params.get("component") if hasattr(item, "callspec") else None
-    if not isinstance(param, ComponentInstance) or "tf_state" not in getattr(item, "fixturenames", ()):
-        return []
-    try:
-        return sorted({r.type for r in session.state_of(param).managed_resources})
-    except HarnessError:                      # the item already errored with it
-        return []
+    state = session.cached_state(param) if isinstance(param, ComponentInstance) else None
+    return sorted({r.type for r in state.managed_resources}) if state is not None else []
 
 
 # -- hooks ---------------------------------------------------------------------------------------

@@ -6,10 +6,11 @@ import pytest
 
 from harness.aws.session import SessionPool
 from harness.config import HarnessConfig
-from harness.drift.check import check_instance
 from harness.drift.findings import InstanceResult
-from harness.errors import HarnessError, StackError
-from harness.inventory.registry import RESOURCE_TYPES
+from harness.drift.plan import PlanError
+from harness.drift.suppressions import SuppressionError
+from harness.errors import HarnessError, StackError, StateError
+from harness.plugin.drift_checks import instance_drift, suppressed
 from harness.plugin.session import HarnessSession, UnresolvedItem, harness_session
 from harness.plugin.transport import record_fact
 from harness.stacks.model import ComponentInstance, StackSet
@@ -66,13 +67,15 @@ def tf_state(harness: HarnessSession, component: ComponentInstance) -> Terraform
 
 
 @pytest.fixture
-def drift_result(request: pytest.FixtureRequest, harness: HarnessSession, component: ComponentInstance,
-                 tf_state: TerraformState) -> InstanceResult:
-    """The instance's drift check. Raises (an error item) when any part could not be evaluated."""
+def drift_result(request: pytest.FixtureRequest, harness: HarnessSession,
+                 component: ComponentInstance) -> InstanceResult:
+    """The instance's drift check, suppressions applied. Raises (an error item) when any part could not
+    be evaluated. Reads the refresh-only plan JSON instead of live AWS when `--plan-json-dir` is given."""
     profile = harness.config.profile_for(component.environment_type)
     try:
-        result = check_instance(component, tf_state, harness.inventory, RESOURCE_TYPES,
-                                severity=profile.drift_severity)
+        result = suppressed(request.node, instance_drift(harness, component, severity=profile.drift_severity))
+    except (StateError, SuppressionError, PlanError):
+        raise                                   # shown as their message: where, what, what to do
     except HarnessError as exc:
         raise EvaluationFailed(f"{component.id}: {exc}") from None
     record_fact(request.node, "drift", result.to_json())

@@ -18,6 +18,8 @@ CONFIG_OPTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "notify_webhook": (("--notify-webhook",), "POST a JSON summary of the run to this URL at the end (optional)"),
     "notify_sns_topic": (("--notify-sns-topic",), "publish the same summary to this SNS topic ARN (optional)"),
     "suppressions_file": (("--suppressions-file",), "drift suppressions (default: <repo>/drift-suppressions.yaml)"),
+    "plan_json_dir": (("--plan-json-dir",), "drift from refresh-only plan JSON files DIR/<instance>.json "
+                                            "instead of live reads"),
     "api_budget": (("--api-budget",), "stop issuing AWS calls after N; the rest is reported as not checked"),
     "inject_aws_faults": (("--inject-aws-faults",),
                           "testing aid: throttle=0.3,error=0.0,latency_ms=20,seed=1"),

@@ -8,6 +8,7 @@ from typing import Any
 
 from harness.credentials.model import status_summary
 from harness.plugin.collector import RunCollector
+from harness.plugin.drift_report import DriftExtras, drift_extras, suppression_lines
 from harness.plugin.session import HarnessSession
 from harness.plugin.sharding import shard_spec
 from harness.report.drift_json import RunInfo, build_document, graph_section, write_json
@@ -33,20 +34,28 @@ def write_run_reports(session: HarnessSession, collector: RunCollector, *, finis
     instances = sorted({r.instance for r in records})
     return write_reports(session, started=collector.started, finished=finished, instances=instances,
                          results=results, errors=errors, workers=max(1, len(collector.workers)),
-                         api_calls=collector.api_calls(), credentials=credentials)
+                         api_calls=collector.api_calls(), credentials=credentials,
+                         extras=drift_extras(session, collector, results))
 
 
 def write_reports(session: HarnessSession, *, started: str, finished: str, instances: list[str],
                   results: Iterable[Any], errors: Iterable[Any], workers: int,
-                  api_calls: dict[str, Any] | None, credentials: list[dict[str, Any]] | None = None) -> list[str]:
-    """Build the document and write every report; also used for a shard that got no instance."""
+                  api_calls: dict[str, Any] | None, credentials: list[dict[str, Any]] | None = None,
+                  extras: DriftExtras | None = None) -> list[str]:
+    """Build the document and write every report; also used for a shard that got no instance.
+
+    `extras` are the controller-side parts of the drift engine: unmanaged findings, their errors,
+    and the expired/stale suppression report."""
     config = session.config
     spec = shard_spec(session.pytest_config)
     run = RunInfo(started=started, finished=finished, repo=str(config.stacks_repo),
                   selection={k: v for k, v in session.selection.items() if v}, workers=workers,
                   shard=str(spec) if spec else None, instances=tuple(instances))
-    document = build_document(run, results, instances=len(instances), extra_errors=errors, api_calls=api_calls,
-                              graph=run_graph(session, instances), redactor=session.redactor)
+    extras = extras or DriftExtras(unmanaged_check="on" if config.unmanaged.enabled else "off")
+    document = build_document(run, results, instances=len(instances), extra_errors=[*errors, *extras.errors],
+                              unmanaged=extras.unmanaged, api_calls=api_calls, suppressions=extras.suppressions,
+                              unmanaged_check=extras.unmanaged_check, graph=run_graph(session, instances),
+                              redactor=session.redactor)
     if credentials:
         # `credentials`: the `creds check --format json` rows of every credential item, by days left.
         document["credentials"] = session.redactor.redact_obj(credentials)
@@ -57,6 +66,7 @@ def write_reports(session: HarnessSession, *, started: str, finished: str, insta
     lines = [f"drift: {summary['changed']} changed, {summary['missing']} missing, {summary['unmanaged']} unmanaged, "
              f"{summary['suppressed']} suppressed, {summary['errors']} errors in {summary['instances']} instances"
              + (f" (shard {spec})" if spec else ""),
+             *suppression_lines(document),
              *([f"credentials checked — {status_summary(r['status'] for r in credentials)}"] if credentials else []),
              f"drift results: {json_path}", f"drift report:  {html_path}"]
     if history_line:

@@ -120,6 +120,12 @@ class HarnessSession:
             raise cached
         return cached
 
+    def cached_state(self, instance: ComponentInstance) -> TerraformState | None:
+        """The instance's state if this process already read it (never reads; None otherwise)."""
+        with self._lock:
+            cached = self._states.get(instance.id)
+        return cached if isinstance(cached, TerraformState) else None
+
     def _read_state(self, instance: ComponentInstance) -> TerraformState:
         from harness.errors import StateError
 

@@ -21,11 +21,12 @@ def record_fact(item: pytest.Item, kind: str, value: Any) -> None:
 
 
 def item_instance(item: pytest.Item) -> str | None:
-    """The instance id an item is parametrized with (`component`; else a `credential_scope` id), if any."""
+    """The instance id an item is parametrized with (`component`); else the id of its
+    `credential_scope` or `unmanaged_scope` (`<account>/<region>`), if any."""
     callspec = getattr(item, "callspec", None)
     if callspec is None:
         return None
-    for name in ("component", "credential_scope"):
+    for name in ("component", "credential_scope", "unmanaged_scope"):
         if name in callspec.params:
             return getattr(callspec.params[name], "id", None)
     return None

@@ -34,11 +34,13 @@ class RunInfo:
 def build_document(run: RunInfo, results: Iterable[InstanceResult], *, instances: int,
                    extra_errors: Iterable[EvaluationError] = (), unmanaged: Iterable[Finding] = (),
                    api_calls: Mapping[str, Any] | None = None, graph: Mapping[str, Any] | None = None,
+                   suppressions: Mapping[str, Any] | None = None, unmanaged_check: str | None = None,
                    redactor: Redactor) -> dict[str, Any]:
     """Assemble drift.json from the instance results; every string goes through the redactor.
 
     `graph` (see `graph_section`) keeps the run's dependency graph, so every report can be
-    rendered again from drift.json alone.
+    rendered again from drift.json alone. `suppressions` is `{"expired": [...], "stale": [...]}`
+    (see `harness.drift.suppressions`); `unmanaged_check` (`on`/`off`) goes into the summary.
     """
     results = sorted(results, key=lambda r: r.instance)
     unmanaged = list(unmanaged)
@@ -54,9 +56,13 @@ def build_document(run: RunInfo, results: Iterable[InstanceResult], *, instances
                              api_calls=api_calls),
         "findings": [f.to_json() for f in sorted(findings, key=_finding_order)],
         "errors": [e.to_json() for e in sorted(errors, key=lambda e: (e.instance or "", e.address or ""))],
+        "suppressions": {"expired": list((suppressions or {}).get("expired", [])),
+                         "stale": list((suppressions or {}).get("stale", []))},
     }
     if graph is not None:
         document["graph"] = dict(graph)
+    if unmanaged_check is not None:
+        document["summary"]["unmanaged_check"] = unmanaged_check
     return redactor.redact_obj(document)
 
 

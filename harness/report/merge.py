@@ -14,6 +14,7 @@ from typing import Any
 
 from harness.aws.meter import ApiMeter
 from harness.drift.findings import Finding
+from harness.drift.summary import finding_counts
 from harness.errors import HarnessError
 from harness.report.drift_json import SCHEMA
 
@@ -99,17 +100,17 @@ def _run(documents: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 def _summary(documents: Sequence[Mapping[str, Any]], findings: list[dict[str, Any]],
              errors: list[dict[str, Any]]) -> dict[str, Any]:
-    parsed = [Finding.from_json(f) for f in findings]
     totals = {key: sum(int(d.get("summary", {}).get(key, 0) or 0) for d in documents) for key in ADDED}
-    return {
+    summary = {
         **totals,
-        "changed": len({(f.instance, f.address) for f in parsed if f.kind == "changed" and not f.suppressed}),
-        "missing": sum(1 for f in parsed if f.kind == "missing" and not f.suppressed),
-        "unmanaged": sum(1 for f in parsed if f.kind == "unmanaged" and not f.suppressed),
-        "suppressed": sum(1 for f in parsed if f.suppressed),
+        **finding_counts(Finding.from_json(f) for f in findings),
         "errors": len(errors),
         "api_calls": merge_api_calls(d.get("summary", {}).get("api_calls") or {} for d in documents),
     }
+    checks = {d.get("summary", {}).get("unmanaged_check") for d in documents} - {None}
+    if checks:
+        summary["unmanaged_check"] = "on" if "on" in checks else "off"
+    return summary
 
 
 def merge_api_calls(summaries: Any) -> dict[str, Any]:

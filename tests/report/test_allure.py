@@ -42,8 +42,10 @@ def labels(result: dict) -> dict[str, list[str]]:
 
 def test_every_item_has_the_labels_and_drifted_items_the_attachments(demo_run):
     assert demo_run.returncode == 1, demo_run.stdout
-    results = results_of(demo_run)
+    results = [r for r in results_of(demo_run) if r["name"].startswith("test_drift[")]
     assert len(results) == 6                                    # the stale result was cleaned away
+    others = {r["name"].split("[")[0] for r in results_of(demo_run)} - {"test_drift"}
+    assert others <= {"test_unmanaged", "test_suppressions"}   # the suite's other items
     by_instance = {re.search(r"\[(.+)\]", r["name"]).group(1): r for r in results}
     app = labels(by_instance["app-bucket@platform-ue1-dev"])
     assert app["parentSuite"] == ["dev"] and app["suite"] == ["platform-ue1-dev"]
@@ -83,7 +85,8 @@ def test_controller_writes_the_run_files_and_cleans_only_allure_files(demo_run):
 
 def test_junit_xml_carries_instance_and_finding_counts(demo_run):
     tree = ET.parse(demo_run.report_dir / "junit.xml")
-    cases = {c.get("name"): {p.get("name"): p.get("value") for p in c.iter("property")} for c in tree.iter("testcase")}
+    cases = {c.get("name"): {p.get("name"): p.get("value") for p in c.iter("property")} for c in tree.iter("testcase")
+             if c.get("name").startswith("test_drift[")}
     assert len(cases) == 6
     app = cases["test_drift[app-bucket@platform-ue1-dev]"]
     assert app["instance"] == "app-bucket@platform-ue1-dev"
