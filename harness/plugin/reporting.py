@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from harness.plugin.collector import RunCollector
+from harness.plugin.isolation import with_upstream_drift
 from harness.plugin.session import HarnessSession
 from harness.report.drift_json import RunInfo, build_document, write_json
 from harness.report.html import write_drift_report
@@ -15,6 +16,7 @@ def write_run_reports(session: HarnessSession, collector: RunCollector, *, finis
         return []
     config = session.config
     results, errors = collector.drift_results()
+    results = with_upstream_drift(results, session.graph)
     run = RunInfo(started=collector.started, finished=finished, repo=str(config.stacks_repo),
                   selection={k: v for k, v in session.selection.items() if v},
                   workers=max(1, len(collector.workers)))
