@@ -10,11 +10,11 @@ import sys
 from collections.abc import Sequence
 
 from harness import __version__
-from harness.cli import demo, describe, graph, list_cmd, locks, state, whatif
+from harness.cli import demo, describe, graph, list_cmd, locks, run, state, whatif
 from harness.cli.common import EXIT_ERROR, add_common_options, run_handler
 
 # Each module contributes `register(subparsers, common)`; the order here is the order in --help.
-COMMAND_MODULES = (demo, list_cmd, describe, graph, whatif, locks, state)
+COMMAND_MODULES = (demo, list_cmd, describe, graph, whatif, locks, state, run)
 
 
 def build_parser() -> argparse.ArgumentParser:
