@@ -180,15 +180,18 @@ class Dispatch(Generic[K]):
             heapq.heappush(self._ready, entry)
         return taken
 
-    def early(self, limit: int = 1, *, prefer: Callable[[K], bool] | None = None, scan: int = 64) -> list[K]:
+    def early(self, limit: int = 1, *, prefer: Callable[[K], bool] | None = None,
+              accept: Callable[[K], bool] | None = None, scan: int = 64) -> list[K]:
         """Up to `limit` waiting units whose dependencies have all started (running or done), best
-        first; among the best `scan`, those `prefer` accepts come first. Nothing changes state."""
+        first; among the best `scan`, those `prefer` accepts come first; `accept` can refuse some.
+        Nothing changes state."""
         candidates: list[tuple[float, int, K]] = []
         stale = 0
         for entry in heapq.nsmallest(scan + limit, self._early):
             unit = entry[2]
             if self._state[unit] == WAITING and self._unstarted[unit] == 0:
-                candidates.append(entry)
+                if accept is None or accept(unit):
+                    candidates.append(entry)
             else:
                 stale += 1
         if stale > len(self._early) // 2:   # keep the lazy heap from filling with stale entries

@@ -65,22 +65,26 @@ class Channel:
         if not (self.root / "stop").exists():
             self._write(self.root / "stop", reason)
 
+    def poll_permit(self, index: int) -> tuple[bool, str] | None:
+        """(True, "") to run item `index`, (False, reason) to skip it, None while undecided."""
+        try:
+            reason = (self.root / "permit" / str(index)).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            pass
+        else:
+            return (not reason, reason)
+        try:
+            return False, f"not run: {(self.root / 'stop').read_text(encoding='utf-8')}"
+        except FileNotFoundError:
+            return None
+
     def wait_permit(self, index: int) -> tuple[bool, str]:
-        """Block until item `index` may go: (True, "") to run, (False, reason) to skip."""
-        path = self.root / "permit" / str(index)
-        stop = self.root / "stop"
+        """Block until item `index` may go (see `poll_permit`)."""
         delay = POLL_FIRST
-        while True:
-            try:
-                reason = path.read_text(encoding="utf-8")
-            except FileNotFoundError:
-                pass
-            else:
-                return (not reason, reason)
-            if stop.exists():
-                return False, f"not run: {stop.read_text(encoding='utf-8')}"
+        while (answer := self.poll_permit(index)) is None:
             time.sleep(delay)
             delay = min(delay * 2, POLL_MAX)
+        return answer
 
     def _write(self, path: Path, text: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

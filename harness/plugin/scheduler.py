@@ -29,8 +29,10 @@ worker's command handler ignores unknown commands; a run directory shared with l
 the smallest channel that needs no xdist internals. The worker learns nothing else: the
 controller, which sees every report, alone decides.
 
-Crashes: the dead worker's item is reported by xdist as failed (an error for isolation), its
-queued items go back to the queue for the replacement worker. `-x`/`--maxfail`, a worker that
+Crashes: the dead worker's item is reported by xdist as failed (an error for isolation). Its
+queued items go back, but not to any worker: items dispatched after them may already depend on
+them, so they keep their original order and go, first, to a worker with an empty queue (normally
+the replacement); then every wait still points to an item dispatched earlier. `-x`/`--maxfail`, a worker that
 stops early, or too many crashes put the run into *stopping*: nothing more is dispatched, gated
 items still waiting are skipped ("not run: ..."), and after the loop every item that never ran is
 reported as skipped with the reason.
@@ -48,7 +50,7 @@ from typing import Any
 
 import pytest
 
-from harness.dispatch import DONE, READY, WAITING, Dispatch
+from harness.dispatch import DONE, READY, RUNNING, WAITING, Dispatch
 from harness.plugin.channel import WORKERINPUT_KEY, Channel
 from harness.plugin.isolation import ItemOutcomes, not_run_report
 from harness.plugin.plan import ItemPlan
@@ -100,6 +102,8 @@ class DependencyScheduling:
         self.capped_running: Counter[str] = Counter()
         self.capped_permits: set[int] = set()
         self.limbo: set[int] = set()             # crashed items awaiting xdist's crash report
+        self.lane: list[int] = []                # requeued items, in their first dispatch order
+        self.sequence: dict[int, int] = {}       # index -> when it was first dispatched
         self.stopping: str | None = None
         self.average_duration: float | None = None
 
@@ -116,7 +120,7 @@ class DependencyScheduling:
     def undispatched(self) -> int:
         if self.dispatch is None:
             return 0
-        return self.dispatch.count(WAITING) + self.dispatch.count(READY)
+        return self.dispatch.count(WAITING) + self.dispatch.count(READY)   # the lane included
 
     @property
     def tests_finished(self) -> bool:
@@ -176,6 +180,7 @@ class DependencyScheduling:
         for index in queued:
             self._requeue(index)
         self.limbo.add(crashed)
+        self.node_of.pop(crashed, None)
         self._fill()
         return self.collection[crashed]
 
@@ -253,6 +258,8 @@ class DependencyScheduling:
         self.awaiting.discard(index)
         self._release_cap(index)
         self.dispatch.requeue(index)
+        self.lane.append(index)
+        self.lane.sort(key=self.sequence.__getitem__)
 
     def _release_cap(self, index: int) -> None:
         if index in self.capped_permits:
@@ -278,21 +285,23 @@ class DependencyScheduling:
         """The next index for `node`, or None. `extra`: beyond the two items a worker needs."""
         assert self.dispatch is not None and self.plan is not None
         dispatch, plan = self.dispatch, self.plan
+        lane = set(self.lane)
+
+        def fresh(index: int) -> bool:
+            return index not in lane
+
         if extra:
-            taken = dispatch.take(1, accept=lambda i: not plan.capped(i))
+            taken = dispatch.take(1, accept=lambda i: fresh(i) and not plan.capped(i))
             return taken[0] if taken else None
-        taken = dispatch.take(1) or dispatch.take(1, admit=False)
+        taken = dispatch.take(1, accept=fresh) or dispatch.take(1, admit=False, accept=fresh)
         if taken:
             return taken[0]
         if not self.node2pending[node]:
             return None    # an idle worker blocks nothing: it waits for a ready item
         mine = set(self.node2pending[node])
-        early = dispatch.early(1, prefer=lambda i: all(
+        early = dispatch.early(1, accept=fresh, prefer=lambda i: all(
             dispatch.state(d) == DONE or d in mine for d in plan.dependencies[i]))
-        if not early:
-            return None
-        dispatch.start(early[0])
-        return early[0]
+        return early[0] if early else None
 
     def _fill(self) -> None:
         """Give every worker what it needs: first a running item and its next, then (fast items)
@@ -301,6 +310,12 @@ class DependencyScheduling:
             return
         sent: dict[Any, list[int]] = {}
         if not self.stopping:
+            if self.lane:   # requeued items: all of them, in order, at the head of an empty queue
+                node = next((n for n, p in self.node2pending.items() if not p and not n.shutting_down), None)
+                if node is not None:
+                    for index in self.lane:
+                        self._assign(node, index, sent)
+                    self.lane.clear()
             for extra, want in ((False, lambda _: 2), (True, lambda _: self._depth())):
                 progress = True
                 while progress:
@@ -314,11 +329,7 @@ class DependencyScheduling:
                         index = self._choose(node, extra=extra)
                         if index is None:
                             continue
-                        pending.append(index)
-                        self.node_of[index] = node
-                        sent.setdefault(node, []).append(index)
-                        if self.plan.gated(index):
-                            self.awaiting.add(index)
+                        self._assign(node, index, sent)
                         progress = True
         self._grant()
         for node, indices in sent.items():
@@ -328,6 +339,17 @@ class DependencyScheduling:
             for node in self.node2pending:
                 if not node.shutting_down:
                     node.shutdown()
+
+    def _assign(self, node: Any, index: int, sent: dict[Any, list[int]]) -> None:
+        assert self.dispatch is not None and self.plan is not None
+        if self.dispatch.state(index) != RUNNING:
+            self.dispatch.start(index)
+        self.node2pending[node].append(index)
+        self.node_of[index] = node
+        self.sequence.setdefault(index, len(self.sequence))
+        sent.setdefault(node, []).append(index)
+        if self.plan.gated(index):
+            self.awaiting.add(index)
 
     def _grant(self) -> None:
         """Write the permits that can be written now (see the module docstring)."""
