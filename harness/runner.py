@@ -48,7 +48,7 @@ WRITE_COMMANDS = frozenset({"apply", "destroy", "import", "taint", "untaint", "f
 READ_ONLY_STATE = frozenset({"list", "show", "pull"})
 APPROVAL_COMMANDS = frozenset({"apply", "destroy"})
 # Subcommands whose output goes to the log without colour codes.
-_NO_COLOR = ("init", "plan", "apply", "destroy", "refresh", "import", "output", "show", "validate", "workspace")
+_NO_COLOR = ("init", "plan", "apply", "destroy", "refresh", "import", "output", "show", "validate")
 _ERROR_LINE = re.compile(r"^\s*(?:│\s*)?Error:\s*(.+)$", re.MULTILINE)
 
 
@@ -400,7 +400,8 @@ class Runner:
         elif workdir is None or workdir.needs_init():
             steps.append(Step("init", (binary, "init", "-input=false", "-reconfigure")))
         if instance.workspace and instance.workspace != "default":
-            steps.append(Step("workspace", (binary, "workspace", "select", "-or-create=true", instance.workspace)))
+            steps.append(Step("workspace", (binary, "workspace", "select", "-or-create=true", "-no-color",
+                                            instance.workspace)))
         if sub != "init":
             name = workdir.vars_file.name if workdir else vars_file_name(instance)
             var_file = [f"-var-file={name}"] if sub in VAR_FILE_COMMANDS else []
