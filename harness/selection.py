@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import UsageError
-from harness.graph import DependencyGraph
 from harness.stacks.model import ComponentInstance, StackSet
 
 if TYPE_CHECKING:
     from harness.config import HarnessConfig
+    from harness.graph import DependencyGraph
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,8 @@ def select(stack_set: StackSet, selection: Selection, *, graph: DependencyGraph 
     chosen = {i.id for i in stack_set.select(stacks=selection.stacks, components=selection.components,
                                              environment_types=selection.environment_types)}
     if selection.uses_changes or selection.include_dependencies or selection.include_dependents:
+        from harness.graph import DependencyGraph
+
         graph = graph or DependencyGraph.build(stack_set)
     if selection.uses_changes:
         assert graph is not None

@@ -22,16 +22,18 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from harness.dispatch import Outcome, blocked_by
-from harness.drift.findings import InstanceResult
-from harness.graph import ConcurrencyLimits, DependencyGraph
 from harness.plugin.channel import Channel
 from harness.plugin.plan import ItemPlan, build_plan, in_dependency_order, item_instance
 from harness.plugin.transport import REPORT_ATTR
+
+if TYPE_CHECKING:
+    from harness.drift.findings import InstanceResult
+    from harness.graph import DependencyGraph
 
 SEVERITY = {"ok": 0, "skipped": 1, "failed": 2, "error": 3}
 
@@ -114,6 +116,7 @@ def plan_for(config: pytest.Config, items: Sequence[pytest.Item]) -> ItemPlan:
     """The item plan of `items`; the stack set and graph are only loaded when an item checks an instance."""
     if not any(item_instance(item) for item in items):
         return build_plan(items, None, None)
+    from harness.graph import ConcurrencyLimits
     from harness.plugin.session import harness_session
 
     session = harness_session(config)

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from harness.dispatch import Dispatch
-from harness.graph import ConcurrencyLimits, DependencyGraph
+
+if TYPE_CHECKING:
+    from harness.graph import ConcurrencyLimits, DependencyGraph
 
 MARKER = "skip_dependents_on"
 MARKER_HELP = (f"{MARKER}(when): skip the dependents' items of a failed item; when='error' (default: only "

@@ -84,12 +84,10 @@ def scheduler_enabled(config: pytest.Config) -> bool:
 class DependencyScheduling:
     """xdist's scheduling protocol over the item plan (see the module docstring)."""
 
-    def __init__(self, channel: Channel, numnodes: int, *, config: pytest.Config | None = None,
-                 log_producer: Any = None) -> None:
+    def __init__(self, channel: Channel, *, config: pytest.Config | None = None, log_producer: Any = None) -> None:
         self.config = config
         self.channel = channel
         self.log = log_producer.dependencysched if log_producer is not None else (lambda *a: None)
-        self.numnodes = numnodes
         self.node2collection: dict[Any, list[str]] = {}
         self.node2pending: dict[Any, list[int]] = {}
         self.collection: list[str] | None = None
@@ -114,7 +112,9 @@ class DependencyScheduling:
 
     @property
     def collection_is_completed(self) -> bool:
-        return len(self.node2collection) >= self.numnodes
+        """True from the first worker's collection on: dispatch starts there, and each other worker
+        joins once its collection has arrived and matches (xdist calls `schedule()` again for it)."""
+        return bool(self.node2collection)
 
     @property
     def undispatched(self) -> int:
@@ -147,9 +147,13 @@ class DependencyScheduling:
         from xdist.report import report_collection_diff
 
         assert node in self.node2pending
-        if self.collection_is_completed and self.collection is not None and list(collection) != self.collection:
+        if self.collection is not None and list(collection) != self.collection:
             other = next(iter(self.node2collection))
-            self.log(report_collection_diff(self.collection, collection, other.gateway.id, node.gateway.id))
+            message = report_collection_diff(self.collection, collection, other.gateway.id, node.gateway.id)
+            self.log(message)
+            if self.config is not None:   # the node gets no items; the run fails with this collection error
+                self.config.hook.pytest_collectreport(report=pytest.CollectReport(
+                    nodeid=node.gateway.id, outcome="failed", longrepr=message, result=[]))
             return
         self.node2collection[node] = list(collection)
 
@@ -311,7 +315,8 @@ class DependencyScheduling:
         sent: dict[Any, list[int]] = {}
         if not self.stopping:
             if self.lane:   # requeued items: all of them, in order, at the head of an empty queue
-                node = next((n for n, p in self.node2pending.items() if not p and not n.shutting_down), None)
+                node = next((n for n, p in self.node2pending.items()
+                             if not p and not n.shutting_down and n in self.node2collection), None)
                 if node is not None:
                     for index in self.lane:
                         self._assign(node, index, sent)
@@ -322,7 +327,7 @@ class DependencyScheduling:
                     progress = False
                     for node in sorted(self.node2pending, key=lambda n: len(self.node2pending[n])):
                         pending = self.node2pending[node]
-                        if node.shutting_down or len(pending) >= want(node):
+                        if node.shutting_down or len(pending) >= want(node) or node not in self.node2collection:
                             continue
                         if extra and len(pending) > self._depth() // 2 and not sent.get(node):
                             continue   # refill in batches, not one index per completion
@@ -397,10 +402,7 @@ class SchedulerControl:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> DependencyScheduling:
-        from xdist.workermanage import parse_tx_spec_config
-
-        self.scheduler = DependencyScheduling(self.channel, len(parse_tx_spec_config(config)), config=config,
-                                              log_producer=log)
+        self.scheduler = DependencyScheduling(self.channel, config=config, log_producer=log)
         return self.scheduler
 
     @pytest.hookimpl(trylast=True)

@@ -10,7 +10,7 @@ import os
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -18,7 +18,6 @@ from harness.aws.context import AwsContext
 from harness.aws.session import SessionPool
 from harness.config import HarnessConfig, load_config
 from harness.errors import HarnessError
-from harness.graph import DependencyGraph
 from harness.inventory.engine import LiveInventory
 from harness.log import Redactor
 from harness.plugin.options import config_values
@@ -26,6 +25,9 @@ from harness.stacks.model import ComponentInstance, ResolutionProblem, StackSet
 from harness.state.locks import LockScan, discover_locks
 from harness.state.model import TerraformState
 from harness.state.reader import read_state
+
+if TYPE_CHECKING:
+    from harness.graph import DependencyGraph
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,8 @@ class HarnessSession:
     @cached_property
     def graph(self) -> DependencyGraph:
         """The dependency graph of the deployable instances (built once per process)."""
+        from harness.graph import DependencyGraph
+
         return DependencyGraph.build(self.stack_set)
 
     @cached_property

@@ -53,7 +53,8 @@ locals {
 resource "terraform_data" "this" {
   input = "${var.stage}:${var.value}"
   provisioner "local-exec" {
-    command = var.fail ? "echo 'failing on purpose' >&2; exit 1" : (var.peer_marker == "" ? "true" : local.wait_for_peer)
+    command = (var.fail ? "echo 'failing on purpose' >&2; exit 1"
+               : (var.peer_marker == "" ? "true" : local.wait_for_peer))
   }
 }
 """
@@ -144,7 +145,7 @@ def test_a_failing_component_isolates_exactly_its_dependents(offline_terraform, 
     endpoint, s3 = offline_terraform
     repo = make_repo(tmp_path / "repo", {"dev": {"base": [], "mid": ["base"], "top": ["mid"], "side": ["base"]}},
                      lambda stack, component: {"value": component, "fail": component == "mid"})
-    code, runs, out = run(capsys, repo, endpoint, tmp_path / "reports", "--yes", "--", "terraform", "apply")
+    code, runs, _ = run(capsys, repo, endpoint, tmp_path / "reports", "--yes", "--", "terraform", "apply")
     assert code == 1
     assert {i: e["status"] for i, e in runs.items()} == {"base@dev": "ok", "mid@dev": "failed", "top@dev": "skipped",
                                                          "side@dev": "ok"}

@@ -73,15 +73,16 @@ class Sim:
     now: float = 0.0
 
     def run(self) -> DependencyScheduling:
-        scheduler = DependencyScheduling(self.channel, self.workers)
+        scheduler = DependencyScheduling(self.channel)
         self.channel.write_plan("gw0", self.plan.to_json())
         workers = [SimWorker(SimNode(f"gw{n}")) for n in range(self.workers)]
         for worker in workers:
             scheduler.add_node(worker.node)
-        for worker in workers:
-            scheduler.add_node_collection(worker.node, list(self.plan.nodeids))
-        scheduler.schedule()
         self.scheduler = scheduler
+        for worker in workers:   # as DSession does: schedule() after each collection once one is complete
+            scheduler.add_node_collection(worker.node, list(self.plan.nodeids))
+            scheduler.schedule()
+            self.advance(worker)
         spawned = len(workers)
         for _ in range(20000):
             moved = any([self.advance(w) for w in workers if not w.done])
