@@ -2,11 +2,13 @@
 
 Components hold one `terraform_data` resource (no provider download); its `local-exec` can fail on
 purpose, or wait for a peer instance to start (which proves two instances ran at the same time).
+The backend locks with a lock file in the bucket (`use_lockfile`, Terraform 1.10+).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from tests.tf import requires_terraform
 
 pytestmark = [pytest.mark.slow, pytest.mark.terraform, requires_terraform]
 
-BUCKET, TABLE, REGION = "tfstate", "tflocks", "us-east-1"
+BUCKET, REGION = "tfstate", "us-east-1"
 MAIN_TF = """
 variable "stage" { type = string }
 variable "value" {
@@ -66,12 +68,9 @@ def offline_terraform(moto, tmp_path, monkeypatch):
     s3 = boto3.client("s3", region_name=REGION, endpoint_url=moto)
     s3.create_bucket(Bucket=BUCKET)
     s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-    boto3.client("dynamodb", region_name=REGION, endpoint_url=moto).create_table(
-        TableName=TABLE, KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
     cli_config = tmp_path / "terraformrc"
     cli_config.write_text("")
-    for name in [n for n in __import__("os").environ if n.startswith("TF_")]:
+    for name in [n for n in os.environ if n.startswith("TF_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("CHECKPOINT_DISABLE", "1")
     monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(cli_config))
@@ -82,7 +81,7 @@ def offline_terraform(moto, tmp_path, monkeypatch):
 def make_repo(root: Path, stacks, component_vars) -> Path:
     return write_repo(root, stacks, main_tf=lambda _: MAIN_TF, component_vars=component_vars,
                       backend={"bucket": BUCKET, "key": "terraform.tfstate", "region": REGION,
-                               "dynamodb_table": TABLE})
+                               "use_lockfile": True})
 
 
 def run(capsys, repo: Path, endpoint: str, reports: Path, *args: str) -> tuple[int, dict, str]:
