@@ -57,7 +57,7 @@ from harness.plugin.plan import ItemPlan
 
 log = logging.getLogger(__name__)
 
-MAX_DEPTH = 64           # most items queued on one worker (ready, uncapped ones only beyond 2)
+MAX_DEPTH = 512          # most items queued on one worker (ready, uncapped ones only beyond 2)
 QUEUED_SECONDS = 0.1     # aim for this much queued work per worker when items are fast
 
 
