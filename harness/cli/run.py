@@ -195,6 +195,8 @@ class LiveProgress:
         self.live.__exit__(None, None, None)
 
     def __call__(self, event: RunEvent) -> None:
+        # Never print while holding the lock: rich's refresh thread holds the console's lock while it
+        # renders (`__rich__`), which takes this one.
         with self.lock:
             if event.kind in ("start", "step"):
                 since = self.running.get(event.instance, ("", time.monotonic()))[1]
@@ -202,11 +204,12 @@ class LiveProgress:
             elif event.kind == "end" and event.result is not None:
                 self.running.pop(event.instance, None)
                 self.counts[event.result.status] += 1
-                self.bar.update(self.task, advance=1, description=", ".join(
-                    f"[{STYLE[k]}]{v} {k}[/]" for k, v in self.counts.items() if v))
-                if event.result.status != "ok":
-                    self.console.print(f"[{STYLE[event.result.status]}]{event.result.status}[/] "
-                                       f"{escape(event.instance)}: {escape(event.result.reason or '')}")
+                description = ", ".join(f"[{STYLE[k]}]{v} {k}[/]" for k, v in self.counts.items() if v)
+        if event.kind == "end" and event.result is not None:
+            self.bar.update(self.task, advance=1, description=description)
+            if event.result.status != "ok":
+                self.console.print(f"[{STYLE[event.result.status]}]{event.result.status}[/] "
+                                   f"{escape(event.instance)}: {escape(event.result.reason or '')}")
 
     def __rich__(self) -> Group:
         now = time.monotonic()

@@ -167,3 +167,28 @@ def test_ctrl_c_interrupts_the_running_process_groups_waits_and_reports(tmp_path
     assert status["c@dev"]["status"] == "skipped"
     assert status["c@dev"]["reason"] == "dependency a@dev failed: interrupted (command exited 3)"
     assert "interrupted" in out
+
+
+def test_the_live_display_shows_running_instances_their_step_and_the_failures():
+    import io
+
+    from rich.console import Console
+
+    from harness.cli.run import LiveProgress
+    from harness.runner import InstanceRun, RunEvent
+
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=100, color_system=None)
+    with LiveProgress(console, total=2) as progress:
+        progress(RunEvent("start", "vpc@dev", step="prepare"))
+        progress(RunEvent("step", "vpc@dev", step="apply"))
+        with console.capture() as captured:
+            console.print(progress)
+        assert "vpc@dev apply" in captured.get() and "0/2" in captured.get()
+        failed = InstanceRun("vpc@dev", "failed", "terraform apply exited 1", "t", "t")
+        progress(RunEvent("end", "vpc@dev", result=failed))
+        progress(RunEvent("end", "app@dev", result=InstanceRun("app@dev", "skipped", "dependency vpc@dev failed")))
+        with console.capture() as captured:
+            console.print(progress)
+        assert "vpc@dev" not in captured.get() and "2/2" in captured.get() and "1 failed" in captured.get()
+    assert "failed vpc@dev: terraform apply exited 1" in out.getvalue()
