@@ -10,11 +10,11 @@ import sys
 from collections.abc import Sequence
 
 from harness import __version__
-from harness.cli import creds, demo, describe, graph, list_cmd, locks, report, scenario, state, whatif
+from harness.cli import creds, demo, describe, graph, list_cmd, locks, report, run, scenario, state, whatif
 from harness.cli.common import EXIT_ERROR, add_common_options, run_handler
 
 # Each module contributes `register(subparsers, common)`; the order here is the order in --help.
-COMMAND_MODULES = (demo, scenario, list_cmd, describe, graph, whatif, locks, state, report, creds)
+COMMAND_MODULES = (demo, scenario, list_cmd, describe, graph, whatif, run, locks, state, report, creds)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -33,6 +33,8 @@ from harness.plugin.fixtures import (  # noqa: F401  (fixtures are found by pyte
     tf_state,
 )
 from harness.plugin.options import add_options
+from harness.plugin.scheduler import register as register_scheduling
+from harness.plugin.selection import add_selection_options
 from harness.plugin.session import harness_session
 from harness.plugin.state_fixtures import (  # noqa: F401
     _state_lock_marker,
@@ -58,6 +60,7 @@ def is_controller(config: pytest.Config) -> bool:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
+    add_selection_options(parser)
 
 
 @pytest.hookimpl(trylast=True)
@@ -66,6 +69,7 @@ def pytest_configure(config: pytest.Config) -> None:
     configure_suppressions(config)
     if is_controller(config):
         config.pluginmanager.register(ControllerReports(config), "stackharness-controller")
+    register_scheduling(config)
     # Every log line pytest captures or prints goes through the run's redaction filter.
     logging_plugin = config.pluginmanager.get_plugin("logging-plugin")
     if logging_plugin is not None:

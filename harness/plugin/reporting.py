@@ -9,6 +9,7 @@ from typing import Any
 from harness.credentials.model import status_summary
 from harness.plugin.collector import RunCollector
 from harness.plugin.drift_report import DriftExtras, drift_extras, suppression_lines
+from harness.plugin.isolation import with_upstream_drift
 from harness.plugin.session import HarnessSession
 from harness.plugin.sharding import shard_spec
 from harness.report.drift_json import RunInfo, build_document, graph_section, write_json
@@ -31,6 +32,7 @@ def write_run_reports(session: HarnessSession, collector: RunCollector, *, finis
     if not records and not credentials:
         return []
     results, errors = collector.drift_results()
+    results = with_upstream_drift(results, session.graph)
     instances = sorted({r.instance for r in records})
     return write_reports(session, started=collector.started, finished=finished, instances=instances,
                          results=results, errors=errors, workers=max(1, len(collector.workers)),
@@ -78,10 +80,8 @@ def write_reports(session: HarnessSession, *, started: str, finished: str, insta
 
 def run_graph(session: HarnessSession, instances: list[str]) -> dict[str, Any] | None:
     """The dependency graph of the run's instances for drift.json (None when the stacks do not load)."""
-    from harness.graph import DependencyGraph
-
     try:
-        graph = DependencyGraph.build(session.stack_set)
+        graph = session.graph
     except Exception as exc:  # the report is still written, without the picture
         log.warning("drift report: no dependency graph (%s)", exc)
         return None

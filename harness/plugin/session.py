@@ -10,7 +10,7 @@ import os
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -20,11 +20,14 @@ from harness.config import HarnessConfig, load_config
 from harness.errors import HarnessError
 from harness.inventory.engine import LiveInventory
 from harness.log import Redactor
-from harness.plugin.options import config_values, selection
+from harness.plugin.options import config_values
 from harness.stacks.model import ComponentInstance, ResolutionProblem, StackSet
 from harness.state.locks import LockScan, discover_locks
 from harness.state.model import TerraformState
 from harness.state.reader import read_state
+
+if TYPE_CHECKING:
+    from harness.graph import DependencyGraph
 
 
 @dataclass(frozen=True)
@@ -52,8 +55,11 @@ class HarnessSession:
             raise pytest.UsageError(f"stackharness: {exc}") from None
 
     @cached_property
-    def selection(self) -> dict[str, list[str]]:
-        return selection(self.pytest_config)
+    def selection(self) -> dict[str, Any]:
+        """The selection flags that were given (see `harness.plugin.selection`)."""
+        from harness.plugin.selection import selection_of
+
+        return selection_of(self.pytest_config).to_json()
 
     @cached_property
     def stack_set(self) -> StackSet:
@@ -63,6 +69,13 @@ class HarnessSession:
             return load(self.config.stacks_repo, self.config)
         except HarnessError as exc:
             raise pytest.UsageError(f"stackharness: {exc}") from None
+
+    @cached_property
+    def graph(self) -> DependencyGraph:
+        """The dependency graph of the deployable instances (built once per process)."""
+        from harness.graph import DependencyGraph
+
+        return DependencyGraph.build(self.stack_set)
 
     @cached_property
     def aws(self) -> AwsContext:
@@ -97,13 +110,9 @@ class HarnessSession:
 
     def parameters(self) -> list[ComponentInstance | UnresolvedItem]:
         """One parameter per selected deployable instance (sorted by id), plus one per resolution error."""
-        chosen = self.stack_set.select(stacks=self.selection["stack"], components=self.selection["component"],
-                                       environment_types=self.selection["environment_type"])
-        params: list[Any] = list(chosen)
-        for problem in self.stack_set.errors:
-            params.append(UnresolvedItem(problem.instance or problem.stack_file or problem.file or "stacks",
-                                         problem))
-        return sorted(params, key=lambda p: p.id)
+        from harness.plugin.selection import parameters
+
+        return parameters(self)
 
     def state_of(self, instance: ComponentInstance) -> TerraformState:
         """The instance's state, read once per process; a read error is cached and raised each time."""

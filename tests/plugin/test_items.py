@@ -24,12 +24,13 @@ def repo(tmp_path: Path) -> Path:
     return target
 
 
-def test_one_item_per_deployable_instance_sorted(pytester, repo):
+def test_one_item_per_deployable_instance_in_dependency_order(pytester, repo):
     pytester.makepyfile(test_suite=SUITE)
     result = pytester.runpytest("--collect-only", "-q", "--stacks-repo", str(repo))
     ids = [line.split("[", 1)[1].rstrip("]") for line in result.outlines if "::test_instance[" in line]
-    assert ids == sorted(ids) and len(ids) == 6
-    assert "web-sg@platform-ue1-prod" in ids
+    # Dependencies first (app-bucket depends on logs-bucket), the longest chain first, then by id.
+    assert ids == ["logs-bucket@platform-ue1-dev", "logs-bucket@platform-ue1-prod", "app-bucket@platform-ue1-dev",
+                   "app-bucket@platform-ue1-prod", "web-sg@platform-ue1-dev", "web-sg@platform-ue1-prod"]
 
 
 def test_selection_options_narrow_the_items(pytester, repo):
