@@ -176,7 +176,7 @@ class InstanceWork:
     instance: ComponentInstance
     workdir: Workdir
     log: Path
-    run: Callable[[Step], int | None]     # the exit code; None when interrupted before it started
+    run: Callable[..., int | None]        # run(step, stdout=None) -> exit code; None when interrupted first
 
 
 class PostStep(Protocol):
@@ -381,7 +381,8 @@ class Runner:
                 if step.name == "init":
                     workdir.mark_initialised()
             work = InstanceWork(instance, workdir, log_path,
-                                lambda step: self._spawn(instance.id, step, workdir.path, env, log))
+                                lambda step, stdout=None: self._spawn(instance.id, step, workdir.path, env, log,
+                                                                      stdout=stdout))
             for post in self.post_steps:
                 try:
                     post(work)
@@ -419,16 +420,20 @@ class Runner:
             env.setdefault(f"TF_CLI_ARGS_{sub}", "-no-color")
         return env
 
-    def _spawn(self, instance: str, step: Step, cwd: Path, env: Mapping[str, str], log: Any) -> int | None:
-        """Run one step to completion in its own process group; None when interrupted before it started."""
+    def _spawn(self, instance: str, step: Step, cwd: Path, env: Mapping[str, str], log: Any,
+               stdout: Any = None) -> int | None:
+        """Run one step to completion in its own process group; None when interrupted before it started.
+
+        Its output goes to the instance's log, or only its stderr when `stdout` (a file) is given."""
         log.write(f"$ {' '.join(step.argv)}\n".encode())
         log.flush()
         with self._lock:
             if self._interrupts:
                 return None
             try:
-                process = subprocess.Popen(step.argv, cwd=cwd, env=dict(env), stdout=log, stderr=subprocess.STDOUT,
-                                           stdin=subprocess.DEVNULL, start_new_session=True)
+                process = subprocess.Popen(step.argv, cwd=cwd, env=dict(env), stdout=stdout or log,
+                                           stderr=log if stdout else subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                           start_new_session=True)
             except OSError as exc:
                 log.write(f"cannot start {step.argv[0]}: {exc}\n".encode())
                 return 127

@@ -26,6 +26,7 @@ from harness.cli.common import EXIT_CLEAN, EXIT_ERROR, CommandContext, add_comma
 from harness.cli.stacks_output import add_stacks_source_option, load_stacks, report_problems
 from harness.errors import UsageError
 from harness.graph import ConcurrencyLimits, DependencyGraph
+from harness.plan_export import ExportPlanJson, drift_command
 from harness.runner import (
     Command,
     PlannedInstance,
@@ -42,7 +43,7 @@ STYLE = {"ok": "green", "failed": "bold red", "skipped": "yellow"}
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
-    parser = add_command(subparsers, "run", common, run, config_keys=("stacks_source",),
+    parser = add_command(subparsers, "run", common, run, config_keys=("stacks_source", "plan_json_dir"),
                          help="Run Terraform (or --exec CMD) for each selected instance, in dependency order.")
     parser.epilog = ("Everything after -- is the command, e.g. `-- terraform plan`. Write commands (apply, "
                      "destroy, import, state changes) need --yes. Exit codes: 0 all ok, 1 any failed or skipped, "
@@ -71,6 +72,11 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
                         help="stop starting instances after the first failure")
     parser.add_argument("--yes", action="store_true",
                         help="allow Terraform commands that change infrastructure (answers -auto-approve)")
+    parser.add_argument("--drift", action="store_true",
+                        help="run `terraform plan -refresh-only` and write each plan as JSON for "
+                             "`pytest suites --plan-json-dir DIR`")
+    parser.add_argument("--plan-json-dir", dest="plan_json_dir", metavar="DIR",
+                        help="where --drift writes <instance>.json (default: <report_dir>/plans)")
     parser.add_argument("--work-dir", type=path_arg, metavar="DIR",
                         help="where the per-instance working directories live (default: <report_dir>/work)")
     add_stacks_source_option(parser)
@@ -80,6 +86,11 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 def run(ctx: CommandContext) -> int:
     args = ctx.args
     command = Command.parse(args.command, args.exec_command, yes=args.yes)
+    plans = ctx.config.plan_json_dir or ctx.config.report_dir / "plans"
+    post_steps = []
+    if args.drift:
+        command = drift_command(command)
+        post_steps.append(ExportPlanJson(plans, command.binary))
     stack_set = load_stacks(ctx)
     resolution_errors = report_problems(ctx, stack_set.problems)
     graph = DependencyGraph.build(stack_set)
@@ -98,7 +109,8 @@ def run(ctx: CommandContext) -> int:
                     log_dir=report_dir / f"run-{stamp}", graph=graph, concurrency=args.concurrency,
                     limits=ConcurrencyLimits.from_profiles(graph, ctx.config), fail_fast=args.fail_fast,
                     endpoint_url=ctx.config.aws_endpoint_url, weights=previous_durations(report_dir),
-                    broken={i: "; ".join(m) for i, m in graph.errors.items() if i in chosen})
+                    broken={i: "; ".join(m) for i, m in graph.errors.items() if i in chosen},
+                    post_steps=post_steps)
     if args.dry_run:
         ctx.write(render_plan(runner.plan(), command, _plain_console(ctx)))
         return EXIT_CLEAN
@@ -110,6 +122,9 @@ def run(ctx: CommandContext) -> int:
     console = ctx.console if ctx.console.is_terminal else _plain_console(ctx)
     ctx.write(render_summary(report, console))
     ctx.print(f"run report: {path}\nlogs:       {runner.log_dir.resolve()}")
+    if args.drift:
+        ctx.print(f"plan JSON:  {plans.resolve()}\ncheck them: pytest suites --stacks-repo {ctx.config.stacks_repo} "
+                  f"--plan-json-dir {plans.resolve()}")
     if report.interrupted:
         return report.exit_code
     return EXIT_ERROR if resolution_errors else report.exit_code

@@ -152,3 +152,35 @@ def test_a_failing_component_isolates_exactly_its_dependents(offline_terraform, 
     assert runs["top@dev"]["reason"].startswith("dependency mid@dev failed: terraform apply exited 1")
     assert "failing on purpose" in Path(runs["mid@dev"]["log"]).read_text()
     assert state_of(s3, repo, "top@dev") is None and state_of(s3, repo, "side@dev") is not None
+
+
+def test_drift_writes_refresh_only_plans_as_json_for_the_drift_suite(offline_terraform, tmp_path, capsys):
+    endpoint, _ = offline_terraform
+    repo = make_repo(tmp_path / "repo", {"dev": {"net": [], "app": ["net"]}},
+                     lambda stack, component: {"value": component})
+    reports, plans = tmp_path / "reports", tmp_path / "plans"
+    assert run(capsys, repo, endpoint, reports, "--yes", "--", "terraform", "apply")[0] == 0
+    code, runs, out = run(capsys, repo, endpoint, reports, "--drift", "--plan-json-dir", str(plans),
+                          "--", "terraform", "plan")
+    assert code == 0, out
+    assert f"--plan-json-dir {plans}" in out
+    for instance in ("net@dev", "app@dev"):
+        document = json.loads((plans / f"{instance}.json").read_text())
+        assert document["format_version"] and not document.get("resource_drift")
+        log = Path(runs[instance]["log"]).read_text()
+        assert "-refresh-only" in log and "-out=stackharness-drift.tfplan" in log
+    from harness.drift.plan import read_plan, result_from_plan
+    from harness.inventory.registry import RESOURCE_TYPES
+    from harness.log import Redactor
+    stack_set = load(repo, load_config({"stacks_repo": str(repo)}, cwd=repo, environ={}))
+    result = result_from_plan(read_plan(plans / "app@dev.json"), stack_set.get("app@dev"), RESOURCE_TYPES,
+                              severity="fail", redactor=Redactor())
+    assert result.findings == () and result.errors == ()
+
+
+def test_drift_needs_a_plan_command(offline_terraform, tmp_path, capsys):
+    endpoint, _ = offline_terraform
+    repo = make_repo(tmp_path / "repo", {"dev": {"net": []}}, lambda stack, component: {})
+    code = main(["run", "--stacks-repo", str(repo), "--aws-endpoint-url", endpoint, "--drift", "--yes",
+                 "--", "terraform", "apply"])
+    assert code == 2 and "--drift runs `terraform plan -refresh-only`" in capsys.readouterr().err
