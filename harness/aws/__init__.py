@@ -4,16 +4,21 @@ adaptive rate limit, an API meter and budget, a read-only guard, batching helper
 Start from `AwsContext.from_config` (see docs/aws-access.md).
 """
 
-from harness.aws.batching import ItemRead, batch_read, chunk_limit, chunked, paginate, read_each
-from harness.aws.budget import ApiBudget
-from harness.aws.context import AwsContext
-from harness.aws.faults import FaultSpec
-from harness.aws.guard import ReadOnlyGuard, WritePermission
-from harness.aws.meter import ApiMeter
-from harness.aws.retry import RetryPolicy
-from harness.aws.session import SessionPool
-from harness.aws.target import AwsTarget
+from importlib import import_module
+from typing import Any
 
-__all__ = ["ApiBudget", "ApiMeter", "AwsContext", "AwsTarget", "FaultSpec", "ItemRead", "ReadOnlyGuard",
-           "RetryPolicy", "SessionPool", "WritePermission", "batch_read", "chunk_limit", "chunked",
-           "paginate", "read_each"]
+# Public names and their modules; imported on first use so that `import harness.aws.meter` (the
+# pytest controller) does not load boto3.
+_EXPORTS = {
+    "ItemRead": "batching", "batch_read": "batching", "chunk_limit": "batching", "chunked": "batching",
+    "paginate": "batching", "read_each": "batching", "ApiBudget": "budget", "AwsContext": "context",
+    "FaultSpec": "faults", "ReadOnlyGuard": "guard", "WritePermission": "guard", "ApiMeter": "meter",
+    "RetryPolicy": "retry", "SessionPool": "session", "AwsTarget": "target",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'harness.aws' has no attribute {name!r}")
+    return getattr(import_module(f"harness.aws.{_EXPORTS[name]}"), name)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.aws.errors import describe_error
-from harness.aws.session import SessionPool
 from harness.errors import AwsAccessError
+
+if TYPE_CHECKING:
+    from harness.aws.session import SessionPool
 
 # (service, region or None for the default region) -> boto3 client
 Clients = Callable[[str, str | None], Any]

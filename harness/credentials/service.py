@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from harness.aws.session import SessionPool
 from harness.config import HarnessConfig
 from harness.credentials.audit import AUDIT_FILE, AuditLog
 from harness.credentials.aws import Clients, pool_clients
@@ -19,6 +18,9 @@ from harness.credentials.states import backend_state_reader
 from harness.credentials.writes import WRITE_OPERATIONS, CredentialWriter
 from harness.log import Redactor
 from harness.stacks.model import StackSet
+
+if TYPE_CHECKING:
+    from harness.aws.session import SessionPool
 
 
 def make_checker(config: HarnessConfig, pool: SessionPool, stack_set: StackSet, redactor: Redactor, *,

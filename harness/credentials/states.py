@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from harness.aws.session import SessionPool
 from harness.errors import StateError
 from harness.log import Redactor
 from harness.stacks.model import ComponentInstance
 from harness.state.model import TerraformState
 from harness.state.reader import read_state
+
+if TYPE_CHECKING:
+    from harness.aws.session import SessionPool
 
 
 def backend_state_reader(pool: SessionPool, redactor: Redactor) -> Callable[[ComponentInstance], TerraformState]:

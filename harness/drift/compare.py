@@ -17,8 +17,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from harness.drift.findings import SENSITIVE_CHANGED, Finding, format_path
 from harness.inventory.normalise import canonical
 from harness.inventory.spec import Attr, ResourceType
@@ -68,7 +66,9 @@ def differences(attr: Attr, expected: Any, actual: Any,
         if removed or added:
             yield (attr.name,), removed, added
     elif attr.compare == "json":
-        if DeepDiff(expected, actual, ignore_order=True):
+        from deepdiff import DeepDiff  # a slow import, needed only when documents differ
+
+        if expected != actual and DeepDiff(expected, actual, ignore_order=True):
             yield (attr.name,), expected, actual
     else:
         yield from value_differences(attr.name, expected, actual)
@@ -81,6 +81,8 @@ def value_differences(name: str, expected: Any, actual: Any) -> Iterable[tuple[P
     if not isinstance(expected, dict | list) or not isinstance(actual, type(expected)):
         yield (name,), expected, actual
         return
+    from deepdiff import DeepDiff  # a slow import, needed only when values differ
+
     diff = DeepDiff(expected, actual, view="tree")
     for changes in diff.values():
         for change in changes:

@@ -28,15 +28,17 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from botocore.exceptions import ParamValidationError
 
-from harness.aws.session import SessionPool
 from harness.emulate.resources import CREATORS, REFRESHES, Target
 from harness.errors import HarnessError
 from harness.stacks.model import ComponentInstance
+
+if TYPE_CHECKING:
+    from harness.aws.session import SessionPool
 
 EMULATION_FILE = "stackharness-emulation.yaml"
 TERRAFORM_VERSION = "1.11.4"

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from harness.aws.session import SessionPool
 from harness.drift.scenarios import CREATE_UNMANAGED, Mutation, Scenario
 from harness.emulate.apply import instance_target
 from harness.emulate.mutations import MUTATIONS, available_ops
@@ -14,6 +13,9 @@ from harness.emulate.resources import CREATORS
 from harness.errors import HarnessError
 from harness.stacks import StackSet
 from harness.state.model import format_index
+
+if TYPE_CHECKING:
+    from harness.aws.session import SessionPool
 
 log = logging.getLogger(__name__)
 

@@ -12,16 +12,18 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from harness.aws.batching import read_each
-from harness.aws.context import AwsContext
 from harness.aws.errors import error_code
 from harness.aws.target import AwsTarget
 from harness.errors import AwsAccessError
 from harness.inventory.spec import Detail, Listing, ResourceType
+
+if TYPE_CHECKING:
+    from harness.aws.context import AwsContext
 
 
 class LiveReadError(AwsAccessError):

@@ -6,21 +6,25 @@ instances reach, so `test_unmanaged_credentials[default/us-east-1]` exists once 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
-from harness.credentials.check import CredentialChecker, InstanceCredentials
-from harness.credentials.linking import scopes_for
-from harness.credentials.model import InventoryError, Scope
-from harness.credentials.service import make_checker
 from harness.errors import HarnessError
 from harness.plugin.fixtures import EvaluationFailed
 from harness.plugin.session import HarnessSession, harness_session
 from harness.plugin.transport import record_fact
 from harness.stacks.model import ComponentInstance
 
+if TYPE_CHECKING:  # the credential package (cryptography, the stack loader) loads when a run uses it
+    from harness.credentials.check import CredentialChecker, InstanceCredentials
+    from harness.credentials.model import InventoryError, Scope
+
 
 def credential_scopes(config: pytest.Config) -> list[Scope]:
     """The scopes reached by the selected instances, sorted by id."""
+    from harness.credentials.linking import scopes_for
+
     session = harness_session(config)
     chosen = [p for p in session.parameters() if isinstance(p, ComponentInstance)]
     return list(scopes_for(chosen, session.config))
@@ -29,6 +33,8 @@ def credential_scopes(config: pytest.Config) -> list[Scope]:
 @pytest.fixture(scope="session")
 def credential_checker(harness: HarnessSession) -> CredentialChecker:
     """The process's credential checker (each scope listed once, each state read once)."""
+    from harness.credentials.service import make_checker
+
     try:
         return make_checker(harness.config, harness.pool, harness.stack_set, harness.redactor,
                             state_of=harness.state_of)

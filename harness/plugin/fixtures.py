@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
-from harness.aws.session import SessionPool
 from harness.config import HarnessConfig
 from harness.drift.findings import InstanceResult
 from harness.drift.plan import PlanError
@@ -15,6 +16,9 @@ from harness.plugin.session import HarnessSession, UnresolvedItem, harness_sessi
 from harness.plugin.transport import record_fact
 from harness.stacks.model import ComponentInstance, StackSet
 from harness.state.model import TerraformState
+
+if TYPE_CHECKING:
+    from harness.aws.session import SessionPool
 
 
 class EvaluationFailed(Exception):

@@ -14,16 +14,18 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from harness.aws.context import AwsContext
-from harness.aws.session import SessionPool
 from harness.config import HarnessConfig, load_config
 from harness.errors import HarnessError
-from harness.inventory.engine import LiveInventory
 from harness.log import Redactor
 from harness.plugin.options import config_values
 from harness.stacks.model import ComponentInstance, ResolutionProblem, StackSet
 from harness.state.locks import LockScan, discover_locks
 from harness.state.model import TerraformState
+
+if TYPE_CHECKING:
+    from harness.aws.context import AwsContext
+    from harness.aws.session import SessionPool
+    from harness.inventory.engine import LiveInventory
 from harness.state.reader import read_state
 
 if TYPE_CHECKING:
@@ -81,6 +83,8 @@ class HarnessSession:
     def aws(self) -> AwsContext:
         """The process's AWS access: read-only, metered, retried, budgeted."""
         try:
+            from harness.aws.context import AwsContext
+
             return AwsContext.from_config(self.config, redactor=self.redactor,
                                           worker_id=os.environ.get("PYTEST_XDIST_WORKER"))
         except HarnessError as exc:
@@ -92,6 +96,8 @@ class HarnessSession:
 
     @cached_property
     def inventory(self) -> LiveInventory:
+        from harness.inventory.engine import LiveInventory
+
         return LiveInventory(self.aws)
 
     def api_snapshot(self) -> dict[str, Any] | None:

@@ -14,12 +14,14 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from harness.aws.session import SessionPool
 from harness.errors import HarnessError
 from harness.log import Redactor
 from harness.report.history import Trend
+
+if TYPE_CHECKING:
+    from harness.aws.session import SessionPool
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -25,7 +24,8 @@ from harness.report.allure import (
 )
 
 pytestmark = pytest.mark.slow
-CLI_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "stackharness-tests" / "allure-cli"
+# `make allure-cli` (part of `make test`) installs it here from the npm registry.
+CLI_BINARY = Path(__file__).resolve().parents[2] / ".venv" / "allure-cli" / "node_modules" / ".bin" / "allure"
 
 
 def results_of(run) -> list[dict]:
@@ -146,21 +146,13 @@ def test_clean_results_leaves_other_files(tmp_path):
 
 @pytest.fixture(scope="session")
 def allure_cli() -> str:
-    """An Allure 3 CLI: one on PATH, else installed once from the npm registry into a user cache folder."""
+    """An Allure 3 CLI: one on PATH, else the one `make allure-cli` installed (the test needs no network)."""
     found = shutil.which("allure")
     if found and subprocess.run([found, "--version"], capture_output=True, text=True).stdout.startswith("3"):
         return found
-    binary = CLI_CACHE / "node_modules" / ".bin" / "allure"
-    if not binary.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.skip("the Allure 3 CLI is not installed and npm is missing to install it")
-        CLI_CACHE.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--no-save", "--no-package-lock",
-                               "--prefix", str(CLI_CACHE), "allure@3"], capture_output=True, text=True, timeout=300)
-        if done.returncode != 0 or not binary.exists():
-            pytest.skip(f"the Allure 3 CLI could not be installed from the npm registry: {done.stderr[-300:]}")
-    return str(binary)
+    if not CLI_BINARY.exists():
+        pytest.skip(f"no Allure 3 CLI on PATH or at {CLI_BINARY}: run `make allure-cli` (needs npm)")
+    return str(CLI_BINARY)
 
 
 def test_report_allure_renders_one_offline_file(demo_run, allure_cli, tmp_path, capsys):
