@@ -7,6 +7,7 @@ and moto, not AWS latency.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -49,7 +50,8 @@ def main() -> None:
     with embedded_moto() as endpoint:
         config = HarnessConfig(aws_endpoint_url=endpoint, default_region="us-east-1")
         pool = SessionPool(config)
-        seed(pool)
+        with pool.allow_writes("benchmark seeding on the embedded moto server", level=logging.DEBUG):
+            seed(pool)
         stack_set = StackSet(repo=".", instances=(instance("app", "bench"),))
         empty = TerraformState(version=4, terraform_version="1.11.0", serial=1, lineage="bench")
         checker = make_checker(config, pool, stack_set, Redactor(), state_of=lambda _: empty)

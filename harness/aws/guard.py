@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.errors import ReadOnlyViolation
-from harness.log import Redactor
+from harness.log import Redactor, is_secret_key
 
 log = logging.getLogger("harness.aws.guard")
 
@@ -27,6 +27,7 @@ READ_OPERATIONS = frozenset({"Query", "Scan", "sts.AssumeRole", "sts.GetCallerId
 # The item the `state_lock` fixture writes and deletes, as Terraform's S3 backend does.
 LOCK_OPERATIONS = frozenset({"dynamodb.PutItem", "dynamodb.DeleteItem"})
 _IDENTIFIER = re.compile(r"(?:Name|Names|Id|Ids|Arn|Arns|Bucket|Key|Url|Urls)$")
+_IDENTIFIER_MAX = 300                      # longer values are bodies, not names
 
 
 def is_read(service: str, operation: str) -> bool:
@@ -39,8 +40,14 @@ def is_read(service: str, operation: str) -> bool:
 
 
 def identifiers(params: Mapping[str, Any]) -> dict[str, Any]:
-    """The parameters that name what a call touches (`TableName`, `Bucket`, `Key`, `...Id`, ...)."""
-    return {name: value for name, value in params.items() if _IDENTIFIER.search(name)}
+    """The parameters that name what a call touches (`TableName`, `Bucket`, `Key`, `...Id`, ...).
+
+    Only short plain values, and never one whose name says it is secret: `PrivateKey` ends like an
+    identifier but holds a PEM key, which must not reach a log line or an error message.
+    """
+    return {name: value for name, value in params.items()
+            if _IDENTIFIER.search(name) and not is_secret_key(name)
+            and isinstance(value, str | int | dict | list) and len(str(value)) <= _IDENTIFIER_MAX}
 
 
 @dataclass(frozen=True)

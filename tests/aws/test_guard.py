@@ -123,3 +123,14 @@ def test_identifiers_pick_names_ids_and_keys():
               "InstanceIds": ["i-1"], "Body": "data", "QueueUrl": "http://q"}
     assert identifiers(params) == {"TableName": "t", "Key": {"LockID": {"S": "x"}}, "InstanceIds": ["i-1"],
                                    "QueueUrl": "http://q"}
+
+
+def test_refusals_and_write_logs_never_carry_secret_or_body_parameters():
+    from harness.aws.guard import identifiers
+
+    pem = b"-----BEGIN PRIVATE KEY-----\nMIGHAgEAcanary\n-----END PRIVATE KEY-----\n"
+    shown = identifiers({"CertificateArn": "arn:aws:acm:us-east-1:1:certificate/x", "PrivateKey": pem,
+                         "Certificate": pem, "SecretId": "app/db", "SecretString": "hunter2-canary",
+                         "Key": {"LockID": {"S": "bucket/key"}}, "Body": b"state"})
+    assert shown == {"CertificateArn": "arn:aws:acm:us-east-1:1:certificate/x", "SecretId": "app/db",
+                     "Key": {"LockID": {"S": "bucket/key"}}}
