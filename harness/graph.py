@@ -35,12 +35,12 @@ from operator import itemgetter
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-import networkx as nx
-
 from harness.errors import HarnessError
 from harness.stacks.model import ComponentInstance, StackSet
 
 if TYPE_CHECKING:
+    import networkx as nx
+
     from harness.config import HarnessConfig
 
 DEFAULT_WEIGHT = 1.0
@@ -248,6 +248,8 @@ class DependencyGraph:
     @cached_property
     def digraph(self) -> nx.DiGraph:
         """The graph as a read-only networkx view (edges dependency -> dependent)."""
+        import networkx as nx  # a slow import; only the queries that need it pay for it
+
         graph = nx.DiGraph()
         graph.add_nodes_from(self._nodes)
         graph.add_edges_from(self.edges)
@@ -302,6 +304,8 @@ class DependencyGraph:
         if not self.blocked:
             return (), False
         # Cycles live inside non-trivial strongly connected components of the blocked part only.
+        import networkx as nx
+
         blocked = nx.DiGraph()
         blocked.add_nodes_from(sorted(self.blocked))
         blocked.add_edges_from((s, t) for s in sorted(self.blocked) for t in self._succ[s])
@@ -449,6 +453,8 @@ class DependencyGraph:
 
     def connected_components(self) -> tuple[tuple[str, ...], ...]:
         """Weakly connected components, each sorted; largest first, then by smallest id (sharding)."""
+        import networkx as nx
+
         parts = [tuple(sorted(c)) for c in nx.weakly_connected_components(self.digraph)]
         return tuple(sorted(parts, key=lambda c: (-len(c), c[0])))
 
