@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from harness.errors import ConfigError
+from harness.errors import ConfigError, yaml_problem
 
 CONFIG_FILE = "stackharness.yaml"
 ENV_PREFIX = "STACKHARNESS_"
@@ -379,9 +379,8 @@ def _yaml_source(path: Path) -> _Source | None:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(f"invalid YAML: {getattr(exc, 'problem', exc)}", where=path,
-                          line=mark.line + 1 if mark else None, hint="fix the YAML syntax") from None
+        what, line = yaml_problem(exc)
+        raise ConfigError(what, where=path, line=line, hint="fix the YAML syntax") from None
     if data is None:
         data = {}
     if not isinstance(data, Mapping):

@@ -60,3 +60,10 @@ class ApiBudgetExceeded(AwsAccessError):
 
 class ReadOnlyViolation(AwsAccessError):
     """A mutating AWS call attempted while the read-only guard is installed."""
+
+
+def yaml_problem(exc: Exception) -> tuple[str, int | None]:
+    """`("invalid YAML: <problem>", line)` for a PyYAML error; the line is 1-based, None when unknown."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    what = getattr(exc, "problem", None) or getattr(exc, "context", None) or str(exc)
+    return f"invalid YAML: {what}", mark.line + 1 if mark is not None else None

@@ -67,13 +67,8 @@ def handle(ctx: CommandContext) -> int:
         ctx.print(f"drift report: {config.drift_report_path}\ndrift results: {config.drift_json_path}")
         if outcome.matched:
             ctx.print(f"[green]found exactly the scenario's {len(scenario.expected)} drift(s)[/]")
-        else:
-            for key in outcome.missing:
-                ctx.print(f"[red]expected but not found:[/] {' '.join(key)}")
-            for key in outcome.unexpected:
-                ctx.print(f"[red]found but not expected:[/] {' '.join(key)}")
-            for error in outcome.errors:
-                ctx.print(f"[red]not evaluated:[/] {error}")
+        for label, text in outcome.differences():
+            ctx.print(f"[red]{label}:[/] {text}")
         if args.keep_server and not ctx.config.aws_endpoint_url:
             ctx.print(f"moto keeps running at {endpoint}; try:\n  pytest suites --stacks-repo {scenario.repo} "
                       f"--aws-endpoint-url {endpoint}\nCtrl-C to stop.")

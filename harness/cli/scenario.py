@@ -50,12 +50,8 @@ def run_scenarios(ctx: CommandContext) -> int:
             ctx.print(f"{status}  {scenario.name} — {len(scenario.mutations)} change(s), expected "
                       f"{len(scenario.expected)} finding(s), found {len(document['findings'])} "
                       f"({summary['checked']} resources checked) — {config.drift_json_path}")
-            for key in outcome.missing:
-                ctx.print(f"    [red]expected but not found:[/] {' '.join(key)}")
-            for key in outcome.unexpected:
-                ctx.print(f"    [red]found but not expected:[/] {' '.join(key)}")
-            for error in outcome.errors:
-                ctx.print(f"    [red]not evaluated:[/] {error}")
+            for label, text in outcome.differences():
+                ctx.print(f"    [red]{label}:[/] {text}")
             matched += outcome.matched
     ctx.print(f"{matched}/{len(scenarios)} scenario(s) matched")
     return EXIT_CLEAN if matched == len(scenarios) else EXIT_FINDINGS

@@ -97,6 +97,12 @@ class ScenarioOutcome:
     def matched(self) -> bool:
         return not (self.missing or self.unexpected or self.errors)
 
+    def differences(self) -> list[tuple[str, str]]:
+        """(label, text) per difference: expected but not found, found but not expected, not evaluated."""
+        return ([("expected but not found", " ".join(key)) for key in self.missing]
+                + [("found but not expected", " ".join(key)) for key in self.unexpected]
+                + [("not evaluated", error) for error in self.errors])
+
 
 def compare_outcome(scenario: Scenario, findings: Iterable[Mapping[str, Any]],
                     errors: Iterable[Mapping[str, Any]]) -> ScenarioOutcome:

@@ -30,7 +30,7 @@ from typing import Any
 import yaml
 
 from harness.drift.findings import KINDS, Finding
-from harness.errors import ConfigError
+from harness.errors import ConfigError, yaml_problem
 
 MATCH_KEYS = ("instance", "address", "type", "path", "kind")
 REQUIRED = ("reason", "owner", "expires")
@@ -109,9 +109,8 @@ def load_suppressions(path: Path, *, display: str | None = None) -> tuple[Suppre
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise SuppressionError(f"invalid YAML: {getattr(exc, 'problem', exc)}", where=name,
-                               line=mark.line + 1 if mark else None, hint="fix the YAML syntax") from None
+        what, line = yaml_problem(exc)
+        raise SuppressionError(what, where=name, line=line, hint="fix the YAML syntax") from None
     if data is None:
         return ()
     entries, nodes = data, root

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from harness.errors import StackError
+from harness.errors import StackError, yaml_problem
 from harness.stacks.merge import LIST_STRATEGIES, REPLACE
 
 CONFIG_NAMES = ("atmos.yaml", "atmos.yml", ".atmos.yaml", ".atmos.yml")
@@ -95,12 +95,9 @@ def load_atmos_config(repo: str | Path) -> AtmosConfig:
         raise StackError("atmos.yaml is not UTF-8 text", where=path, hint="save it as UTF-8") from None
     try:
         data = yaml.safe_load(text) or {}
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        raise StackError(f"invalid YAML: {exc.problem}", where=path, line=mark.line + 1 if mark else None,
-                         hint="fix the YAML syntax") from None
     except yaml.YAMLError as exc:
-        raise StackError(f"invalid YAML: {exc}", where=path, hint="fix the YAML syntax") from None
+        what, line = yaml_problem(exc)
+        raise StackError(what, where=path, line=line, hint="fix the YAML syntax") from None
     if not isinstance(data, Mapping):
         raise StackError("atmos.yaml must be a mapping", where=path, line=1)
 

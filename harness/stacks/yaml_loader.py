@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from harness.errors import yaml_problem
 from harness.stacks.tfvars import TfvarsError, parse_tfvars
 
 _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -225,16 +226,9 @@ class ManifestParser:
         loader.issues = list(render_issues)
         try:
             data = loader.get_single_data()
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            what = exc.problem or exc.context or "invalid YAML"
-            return ParsedFile(path, None, ParseIssue(f"invalid YAML: {what}", str(path),
-                                                     mark.line + 1 if mark else None,
-                                                     hint="fix the YAML syntax"), text=text,
-                              template_unsupported=unsupported)
         except yaml.YAMLError as exc:
-            return ParsedFile(path, None, ParseIssue(f"invalid YAML: {exc}", str(path),
-                                                     hint="fix the YAML syntax"), text=text,
+            what, line = yaml_problem(exc)
+            return ParsedFile(path, None, ParseIssue(what, str(path), line, hint="fix the YAML syntax"), text=text,
                               template_unsupported=unsupported)
         finally:
             loader.dispose()
@@ -297,12 +291,9 @@ class ManifestParser:
             return None, ParseIssue(f"invalid JSON: {exc.msg}", str(path), exc.lineno), False
         except TfvarsError as exc:
             return None, ParseIssue(f"invalid tfvars: {exc.message}", str(path), exc.line), False
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark
-            return None, ParseIssue(f"invalid YAML: {exc.problem}", str(path),
-                                    mark.line + 1 if mark else None), False
         except yaml.YAMLError as exc:
-            return None, ParseIssue(f"invalid YAML: {exc}", str(path)), False
+            what, line = yaml_problem(exc)
+            return None, ParseIssue(what, str(path), line), False
 
 
 def _yaml_type(value: Any) -> str:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.stacks.model import ComponentInstance, StackSet
+from tests.atmos import atmos_yaml
 
 
 def instance(instance_id: str, *deps: str, environment_type: str | None = None,
@@ -29,17 +30,7 @@ def stackset(*instances: ComponentInstance, repo: str = "/repo") -> StackSet:
     return StackSet(repo=repo, instances=tuple(instances))
 
 
-ATMOS_YAML = """\
-base_path: "."
-components:
-  terraform:
-    base_path: components/terraform
-stacks:
-  base_path: stacks
-  included_paths: ["deploy/**/*"]
-  excluded_paths: ["**/_defaults.yaml"]
-  name_pattern: "{environment}-{stage}"
-"""
+ATMOS_YAML = atmos_yaml(name_pattern="{environment}-{stage}")
 
 # vpc -> subnet -> app in ue1-dev and ue1-prod; dns alone in ue1-prod. Both formats of Atmos dependencies.
 PLATFORM_REPO = {

@@ -8,17 +8,9 @@ from pathlib import Path
 
 import pytest
 
-DEFAULT_ATMOS = """
-base_path: "."
-components:
-  terraform:
-    base_path: components/terraform
-stacks:
-  base_path: stacks
-  included_paths: ["deploy/**/*"]
-  excluded_paths: ["**/_defaults.yaml"]
-  name_pattern: "{tenant}-{environment}-{stage}"
-"""
+from tests.atmos import atmos_yaml
+
+DEFAULT_ATMOS = atmos_yaml(name_pattern="{tenant}-{environment}-{stage}")
 
 RepoFactory = Callable[..., Path]
 

@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 from harness.stacks import load
-
-ATMOS = """
-base_path: "."
-components:
-  terraform:
-    base_path: components/terraform
-stacks:
-  base_path: stacks
-  included_paths: ["deploy/**/*"]
-  name_template: "{{ .vars.stage }}"
-{extra}
-"""
+from tests.atmos import atmos_yaml
 
 
 def atmos(extra: str = "") -> str:
-    return ATMOS.replace("{extra}", extra)
+    return atmos_yaml(name_template="{{ .vars.stage }}", exclude_defaults=False, extra=extra)
 
 
 def test_inherits_left_to_right_each_base_after_its_own_bases(make_repo):

@@ -10,18 +10,10 @@ import pytest
 
 from harness.cli import main
 from harness.state.layout import lock_item_id, lockfile_key
+from tests.atmos import atmos_yaml
 from tests.state.helpers import lock_info, make_instance, put_state, state_json
 
-ATMOS = """
-base_path: "."
-components:
-  terraform:
-    base_path: components/terraform
-stacks:
-  base_path: stacks
-  included_paths: ["deploy/**/*"]
-  name_pattern: "{stage}"
-"""
+ATMOS = atmos_yaml(name_pattern="{stage}", exclude_defaults=False)
 DEV = """
 vars: {stage: dev}
 settings: {stackharness: {environment_type: dev}}
