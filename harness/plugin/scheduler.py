@@ -104,6 +104,9 @@ class DependencyScheduling:
         self.sequence: dict[int, int] = {}       # index -> when it was first dispatched
         self.stopping: str | None = None
         self.average_duration: float | None = None
+        # Workers whose channel broke (a crash xdist has not reported yet): nothing more goes to
+        # them; what they hold is requeued when xdist removes them.
+        self.gone: set[Any] = set()
 
     # -- protocol: properties ---------------------------------------------------------------------
     @property
@@ -177,6 +180,7 @@ class DependencyScheduling:
         """A worker is gone: when it crashed, its running item waits for xdist's crash report and the
         items queued behind it go back to the queue."""
         pending = self.node2pending.pop(node)
+        self.gone.discard(node)
         if not pending:
             return None
         assert self.collection is not None and self.dispatch is not None
@@ -316,7 +320,7 @@ class DependencyScheduling:
         if not self.stopping:
             if self.lane:   # requeued items: all of them, in order, at the head of an empty queue
                 node = next((n for n, p in self.node2pending.items()
-                             if not p and not n.shutting_down and n in self.node2collection), None)
+                             if not p and self._open(n) and n in self.node2collection), None)
                 if node is not None:
                     for index in self.lane:
                         self._assign(node, index, sent)
@@ -327,7 +331,7 @@ class DependencyScheduling:
                     progress = False
                     for node in sorted(self.node2pending, key=lambda n: len(self.node2pending[n])):
                         pending = self.node2pending[node]
-                        if node.shutting_down or len(pending) >= want(node) or node not in self.node2collection:
+                        if not self._open(node) or len(pending) >= want(node) or node not in self.node2collection:
                             continue
                         if extra and len(pending) > self._depth() // 2 and not sent.get(node):
                             continue   # refill in batches, not one index per completion
@@ -338,12 +342,24 @@ class DependencyScheduling:
                         progress = True
         self._grant()
         for node, indices in sent.items():
-            node.send_runtest_some(indices)
+            self._send(node, node.send_runtest_some, indices)
         if not self.undispatched or self.stopping:
             # The shutdown is queued behind the node's items: it runs them, the last with nextitem=None.
             for node in self.node2pending:
-                if not node.shutting_down:
-                    node.shutdown()
+                if self._open(node):
+                    self._send(node, node.shutdown)
+
+    def _open(self, node: Any) -> bool:
+        """True while a worker takes commands (not shutting down, channel not broken)."""
+        return not node.shutting_down and node not in self.gone
+
+    def _send(self, node: Any, command: Any, *args: Any) -> None:
+        """Send a command to a worker; a broken channel means it crashed and xdist will remove it."""
+        try:
+            command(*args)
+        except (OSError, EOFError) as exc:
+            self.gone.add(node)
+            self.log(f"worker {node.gateway.id} is gone ({exc}); its items are requeued when it is removed")
 
     def _assign(self, node: Any, index: int, sent: dict[Any, list[int]]) -> None:
         assert self.dispatch is not None and self.plan is not None

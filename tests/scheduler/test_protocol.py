@@ -39,12 +39,17 @@ class SimNode:
         self.gateway = SimpleNamespace(id=name)
         self.queue: deque = deque()
         self.shutting_down = False
+        self.broken = False          # the process died; xdist has not noticed yet
 
     def send_runtest_some(self, indices) -> None:
         assert not self.shutting_down, "items sent after shutdown would never run"
+        if self.broken:
+            raise OSError("cannot send (already closed?)")   # as execnet does on a dead worker
         self.queue.extend(indices)
 
     def shutdown(self) -> None:
+        if self.broken:
+            raise OSError("cannot send (already closed?)")
         if not self.shutting_down:
             self.shutting_down = True
             self.queue.append(SHUTDOWN)
@@ -66,6 +71,7 @@ class Sim:
     workers: int
     errors: set[int]                  # items that end in an error
     crash: int | None = None          # the item whose worker dies while running it
+    late_crash_notice: bool = False   # xdist notices the crash only after another worker's event
     maxfail_after: int | None = None  # stop the run after this item fails (like -x)
     durations: dict[int, float] = field(default_factory=dict)
     log: list[tuple[str, int, float]] = field(default_factory=list)
@@ -98,6 +104,14 @@ class Sim:
             worker = min(running, key=lambda w: (w.ends_at, w.node.gateway.id))
             self.now = worker.ends_at
             if self.crash is not None and worker.current == self.crash:
+                if self.late_crash_notice and len(running) > 1:
+                    # The pipe is broken now; another worker's completion reaches the controller first.
+                    worker.node.broken = True
+                    worker.ends_at = None
+                    others = [w for w in running if w is not worker]
+                    other = min(others, key=lambda w: (w.ends_at, w.node.gateway.id))
+                    self.now = max(self.now, other.ends_at)
+                    self.complete(other)
                 self.crash_worker(worker)
                 replacement = SimWorker(SimNode(f"gw{spawned}"))
                 spawned += 1
@@ -269,6 +283,21 @@ def test_a_crash_is_an_error_for_isolation_and_the_queue_moves_to_a_new_worker(s
     skipped = {i for e, i, _ in sim.log if e == "skip"}
     assert skipped == set(expected_skips(plan, {crash}))
     assert sim.scheduler.outcomes.outcome(crash).status == "error"
+    ran = {i for e, i, _ in sim.log if e == "start"}
+    assert ran | skipped == set(range(len(plan)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(scenarios(), st.data())
+def test_a_crash_noticed_after_other_events_never_sends_to_the_dead_worker(scenario, data):
+    """The race seen under xdist: a worker dies, another finishes an item before the controller hears of
+    the crash, and the scheduler's next dispatch must not fail on the dead worker's broken channel."""
+    plan, _, durations, workers = scenario
+    crash = data.draw(st.integers(0, len(plan) - 1))
+    sim = simulate(plan, max(workers, 2), errors=set(), durations=durations, crash=crash, late_crash_notice=True)
+    check_dependencies_and_caps(sim)
+    skipped = {i for e, i, _ in sim.log if e == "skip"}
+    assert skipped == set(expected_skips(plan, {crash}))
     ran = {i for e, i, _ in sim.log if e == "start"}
     assert ran | skipped == set(range(len(plan)))
 
