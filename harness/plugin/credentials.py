@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from harness.errors import HarnessError
-from harness.plugin.fixtures import EvaluationFailed
+from harness.plugin.fixtures import EvaluationFailed, parametrized_value
 from harness.plugin.session import HarnessSession, harness_session
 from harness.plugin.transport import record_fact
 from harness.stacks.model import ComponentInstance
@@ -26,8 +26,7 @@ def credential_scopes(config: pytest.Config) -> list[Scope]:
     from harness.credentials.linking import scopes_for
 
     session = harness_session(config)
-    chosen = [p for p in session.parameters() if isinstance(p, ComponentInstance)]
-    return list(scopes_for(chosen, session.config))
+    return list(scopes_for(session.selected_instances(), session.config))
 
 
 @pytest.fixture(scope="session")
@@ -45,10 +44,7 @@ def credential_checker(harness: HarnessSession) -> CredentialChecker:
 @pytest.fixture
 def credential_scope(request: pytest.FixtureRequest) -> Scope:
     """The account/region this item checks for unmanaged credentials."""
-    param = getattr(request, "param", None)
-    if param is None:
-        raise pytest.UsageError("the `credential_scope` fixture is parametrized by stackharness")
-    return param
+    return parametrized_value(request, "credential_scope")
 
 
 def _recorded(request: pytest.FixtureRequest, owner: str, result: InstanceCredentials) -> InstanceCredentials:

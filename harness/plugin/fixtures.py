@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -52,13 +52,19 @@ def aws(harness: HarnessSession) -> SessionPool:
     return harness.pool
 
 
+def parametrized_value(request: pytest.FixtureRequest, fixture: str) -> Any:
+    """The value stackharness parametrized `fixture` with for this item; a usage error outside such an item."""
+    param = getattr(request, "param", None)
+    if param is None:
+        raise pytest.UsageError(f"the `{fixture}` fixture is parametrized by stackharness; "
+                                "it cannot be requested outside a parametrized suite function")
+    return param
+
+
 @pytest.fixture
 def component(request: pytest.FixtureRequest) -> ComponentInstance:
     """The component instance this item checks (`test_x[component@stack]`)."""
-    param = getattr(request, "param", None)
-    if param is None:
-        raise pytest.UsageError("the `component` fixture is parametrized by stackharness; "
-                                "it cannot be requested outside a parametrized suite function")
+    param = parametrized_value(request, "component")
     if isinstance(param, UnresolvedItem):
         raise StackError(param.problem.message, where=param.problem.file, line=param.problem.line)
     return param

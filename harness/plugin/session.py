@@ -120,6 +120,10 @@ class HarnessSession:
 
         return parameters(self)
 
+    def selected_instances(self) -> list[ComponentInstance]:
+        """The selected deployable instances (sorted by id), without the resolution errors."""
+        return [p for p in self.parameters() if isinstance(p, ComponentInstance)]
+
     def state_of(self, instance: ComponentInstance) -> TerraformState:
         """The instance's state, read once per process; a read error is cached and raised each time."""
         with self._lock:

@@ -16,7 +16,7 @@ from harness.drift.suppressions import apply_suppressions, today_utc
 from harness.drift.unmanaged import Scope, UnmanagedResult, check_scope, owns_globals, scope_of, scopes_of
 from harness.errors import HarnessError
 from harness.inventory.registry import RESOURCE_TYPES
-from harness.plugin.fixtures import EvaluationFailed
+from harness.plugin.fixtures import EvaluationFailed, parametrized_value
 from harness.plugin.session import HarnessSession, harness_session
 from harness.plugin.suppression_fixtures import item_suppressions
 from harness.plugin.transport import record_fact
@@ -31,8 +31,7 @@ OFF_REASON = ("unmanaged check is off: set unmanaged.tag_keys or unmanaged.name_
 
 def selected_scopes(session: HarnessSession) -> list[Scope]:
     """The account/regions of the selected deployable instances, sorted (identical on every worker)."""
-    chosen = [p for p in session.parameters() if isinstance(p, ComponentInstance)]
-    return scopes_of(chosen, session.config.default_region)
+    return scopes_of(session.selected_instances(), session.config.default_region)
 
 
 def parametrize_unmanaged(metafunc: pytest.Metafunc) -> None:
@@ -45,10 +44,7 @@ def parametrize_unmanaged(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture
 def unmanaged_scope(request: pytest.FixtureRequest) -> Scope:
     """The account/region this item checks."""
-    param = getattr(request, "param", None)
-    if param is None:
-        raise pytest.UsageError("`unmanaged_scope` is parametrized by stackharness; use it in a suite function")
-    return param
+    return parametrized_value(request, PARAM)
 
 
 @pytest.fixture
