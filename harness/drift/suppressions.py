@@ -224,7 +224,20 @@ def suppression_report(entries: Iterable[Suppression], findings: Iterable[Findin
     id) to the findings of some instances: a marker applies only to the items of its suite.
     """
     entries = list({e.id: e for e in entries}.values())
-    findings = list(findings)
+    matched = match_counts(entries, findings, scope)
+    expired = tuple({**e.to_json(today), "matched": matched.get(e.id, 0)} for e in entries if e.expired(today))
+    stale: tuple[Mapping[str, Any], ...] = ()
+    if full_run:
+        stale = tuple(e.to_json(today) for e in entries
+                      if not e.expired(today) and not matched.get(e.id)
+                      and (unmanaged_checked or e.match.get("kind") != "unmanaged"))
+    return SuppressionReport(expired=expired, stale=stale, judged_stale=full_run)
+
+
+def match_counts(entries: Iterable[Suppression], findings: Iterable[Finding],
+                 scope: Mapping[str, Iterable[str]] | None = None) -> dict[str, int]:
+    """How many findings each entry (by id) matched, within its `scope` (see `suppression_report`)."""
+    entries = list(entries)
     limits = {key: set(value) for key, value in (scope or {}).items()}
     matched: dict[str, int] = {}
     for finding in findings:
@@ -233,10 +246,4 @@ def suppression_report(entries: Iterable[Suppression], findings: Iterable[Findin
                 continue
             if entry.matches(finding):
                 matched[entry.id] = matched.get(entry.id, 0) + 1
-    expired = tuple({**e.to_json(today), "matched": matched.get(e.id, 0)} for e in entries if e.expired(today))
-    stale: tuple[Mapping[str, Any], ...] = ()
-    if full_run:
-        stale = tuple(e.to_json(today) for e in entries
-                      if not e.expired(today) and not matched.get(e.id)
-                      and (unmanaged_checked or e.match.get("kind") != "unmanaged"))
-    return SuppressionReport(expired=expired, stale=stale, judged_stale=full_run)
+    return matched

@@ -40,7 +40,8 @@ def build_document(run: RunInfo, results: Iterable[InstanceResult], *, instances
 
     `graph` (see `graph_section`) keeps the run's dependency graph, so every report can be
     rendered again from drift.json alone. `suppressions` is `{"expired": [...], "stale": [...]}`
-    (see `harness.drift.suppressions`); `unmanaged_check` (`on`/`off`) goes into the summary.
+    (see `harness.drift.suppressions`), plus a shard's `tally` (see `harness.plugin.drift_report`);
+    `unmanaged_check` (`on`/`off`) goes into the summary.
     """
     results = sorted(results, key=lambda r: r.instance)
     unmanaged = list(unmanaged)
@@ -59,6 +60,8 @@ def build_document(run: RunInfo, results: Iterable[InstanceResult], *, instances
         "suppressions": {"expired": list((suppressions or {}).get("expired", [])),
                          "stale": list((suppressions or {}).get("stale", []))},
     }
+    if (suppressions or {}).get("tally") is not None:     # a shard's counts for `report merge`
+        document["suppressions"]["tally"] = dict(suppressions["tally"])
     if graph is not None:
         document["graph"] = dict(graph)
     if unmanaged_check is not None:

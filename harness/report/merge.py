@@ -3,7 +3,9 @@
 Shards cover disjoint instances, so resource counts add up; findings and errors are concatenated
 (duplicates, such as an unmanaged resource seen from two shards, are kept once) and the drift
 counts are recounted from the merged findings exactly as `harness.drift.summary` counts them.
-A suppression is stale for the whole run only when it suppressed nothing in any shard.
+A suppression is stale for the whole run only when it matched nothing in any shard and the shards
+together checked every deployable instance (each shard's `suppressions.tally` says which it checked);
+an expired entry is listed once, with the findings it matched in every shard added up.
 """
 
 from __future__ import annotations
@@ -141,11 +143,40 @@ def _suppressions(documents: Sequence[Mapping[str, Any]], findings: list[dict[st
     blocks = [d["suppressions"] for d in documents if d.get("suppressions") is not None]
     if not blocks:
         return None
-    used = {_entry_key(f["suppression"]) for f in findings if f.get("suppressed") and f.get("suppression")}
-    expired = _unique(e for b in blocks for e in b.get("expired") or ())
-    stale = [e for e in _unique(e for b in blocks for e in b.get("stale") or ()) if _entry_key(e) not in used]
-    merged = {k: v for b in blocks for k, v in b.items() if k not in ("expired", "stale")}
-    return {**merged, "expired": expired, "stale": stale}
+    tallies = [b["tally"] for b in blocks if b.get("tally")]
+    if tallies:
+        stale = _stale_from_tallies(tallies)
+    else:                                   # documents of unsharded runs (or older shards): their own lists
+        used = {_entry_key(f["suppression"]) for f in findings if f.get("suppressed") and f.get("suppression")}
+        stale = [e for e in _unique(e for b in blocks for e in b.get("stale") or ()) if _entry_key(e) not in used]
+    merged = {k: v for b in blocks for k, v in b.items() if k not in ("expired", "stale", "tally")}
+    return {**merged, "expired": _summed(e for b in blocks for e in b.get("expired") or ()), "stale": stale}
+
+
+def _summed(entries: Any) -> list[dict[str, Any]]:
+    """Entries once each (by identity), their `matched` counts added."""
+    merged: dict[str, dict[str, Any]] = {}
+    for entry in entries:
+        key = _key({k: v for k, v in entry.items() if k != "matched"})
+        if key not in merged:
+            merged[key] = dict(entry)
+        elif "matched" in entry:
+            merged[key]["matched"] = int(merged[key].get("matched", 0)) + int(entry["matched"])
+    return list(merged.values())
+
+
+def _stale_from_tallies(tallies: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Active entries that matched nothing in every shard, judged only when the shards together
+    checked every deployable instance (as an unsharded run judges them)."""
+    counts = {int(t.get("deployable", -1)) for t in tallies}
+    covered = {i for t in tallies for i in t.get("covered") or ()}
+    if len(counts) != 1 or len(covered) < counts.pop():
+        return []
+    unmanaged_checked = any(t.get("unmanaged_checked") for t in tallies)
+    entries = _summed(e for t in tallies for e in t.get("entries") or ())
+    return [{k: v for k, v in e.items() if k != "matched"} for e in entries
+            if e.get("status") != "expired" and not e.get("matched")
+            and (unmanaged_checked or (e.get("match") or {}).get("kind") != "unmanaged")]
 
 
 def _entry_key(entry: Mapping[str, Any]) -> str:

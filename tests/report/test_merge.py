@@ -88,6 +88,25 @@ def test_a_suppression_stale_in_one_shard_but_used_in_another_is_not_stale():
     assert merged["suppressions"] == {"expired": [never], "stale": [never]}
 
 
+def test_shard_tallies_judge_stale_entries_over_the_whole_run_and_expired_entries_merge_once():
+    never = {"id": "s.yaml:2", "match": {"instance": "zz@*"}, "reason": "r", "owner": "o", "expires": "2999-01-01",
+             "ticket": None, "origin": "file", "status": "active"}
+    used = {**never, "id": "s.yaml:6", "match": {"instance": "c0@*"}}
+    old = {**never, "id": "s.yaml:9", "expires": "2020-01-01", "status": "expired"}
+
+    def shard(n: int, covered: list[str], matched: int) -> dict:
+        part = document([], shard=f"{n}/2")
+        part["suppressions"] = {"expired": [{**old, "matched": matched}], "stale": [], "tally": {
+            "entries": [{**never, "matched": 0}, {**used, "matched": matched}, {**old, "matched": matched}],
+            "covered": covered, "deployable": 3, "unmanaged_checked": False}}
+        return part
+
+    merged = merge_documents([shard(1, ["c0@s0", "c1@s1"], 2), shard(2, ["c2@s2"], 0)])
+    assert merged["suppressions"] == {"expired": [{**old, "matched": 2}], "stale": [never]}
+    # The shards together missed a deployable instance: nothing can be called stale.
+    assert merge_documents([shard(1, ["c0@s0"], 2), shard(2, ["c2@s2"], 0)])["suppressions"]["stale"] == []
+
+
 def test_report_merge_command_writes_json_html_history_and_allure_and_notifies(tmp_path, capsys, webhook):
     shard_dirs = []
     for n, instance in enumerate(["c0@s0", "c1@s1"], start=1):

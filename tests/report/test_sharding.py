@@ -64,12 +64,19 @@ def test_every_instance_in_exactly_one_shard_no_edge_across_and_balanced(graph, 
 @pytest.mark.slow
 def test_shards_of_the_demo_merge_to_the_unsharded_run(moto, tmp_path):
     stack_set, _, _ = provision_demo(moto)
-    full = run_suite(moto, tmp_path / "full")
+    # One entry that never matches (stale only when judged over the whole run) and one expired entry
+    # matching every finding (listed once after the merge, its matches added up).
+    suppressions = tmp_path / "drift-suppressions.yaml"
+    suppressions.write_text("suppressions:\n"
+                            "  - match: {instance: 'no-such-*'}\n    reason: never\n    owner: o\n"
+                            "    expires: 2999-01-01\n"
+                            "  - match: {instance: '*'}\n    reason: old\n    owner: o\n    expires: 2020-01-01\n")
+    full = run_suite(moto, tmp_path / "full", "--suppressions-file", str(suppressions))
     assert full.returncode == 1, full.stdout + full.stderr
     documents = []
     for index in (1, 2):
         done = run_suite(moto, tmp_path / f"shard-{index}", "--shard", f"{index}/2",
-                         *(["-n", "2"] if index == 1 else []))
+                         "--suppressions-file", str(suppressions), *(["-n", "2"] if index == 1 else []))
         assert done.returncode in (0, 1), done.stdout + done.stderr
         assert not (tmp_path / f"shard-{index}" / "history").exists()      # the merge keeps the history
         documents.append(json.loads((tmp_path / f"shard-{index}" / "drift.json").read_text()))
@@ -86,6 +93,11 @@ def test_shards_of_the_demo_merge_to_the_unsharded_run(moto, tmp_path):
         {k: v for k, v in whole["summary"].items() if k not in drop}
     assert merged["run"]["instances"] == whole["run"]["instances"]
     assert sorted(map(tuple, merged["graph"]["edges"])) == sorted(map(tuple, whole["graph"]["edges"]))
+    assert [d["suppressions"]["stale"] for d in documents] == [[], []]      # no shard can tell alone
+    assert [e["reason"] for e in whole["suppressions"]["stale"]] == ["never"]
+    (expired,) = whole["suppressions"]["expired"]
+    assert expired["matched"] == len(whole["findings"]) > 0
+    assert merged["suppressions"] == whole["suppressions"]
     # More shards than dependency components: the empty shard still writes its drift.json for the merge.
     empty = run_suite(moto, tmp_path / "shard-5", "--shard", "5/5")
     assert empty.returncode == 5, empty.stdout
