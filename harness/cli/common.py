@@ -83,6 +83,10 @@ def run_handler(args: argparse.Namespace) -> int:
     verbose = getattr(args, "verbose", 0)
     try:
         config = load_config(config_overrides(args, getattr(args, "config_keys", ())))
+        if config.notify_webhook:           # its token is in the path or the query: never printed
+            from harness.report.notify import webhook_secrets
+
+            redactor.register(webhook_secrets(config.notify_webhook))
         setup_logging(redactor, verbose=verbose, quiet=getattr(args, "quiet", 0),
                       log_format=config.log_format)
         console = Console(highlight=False, soft_wrap=True)

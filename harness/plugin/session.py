@@ -51,10 +51,14 @@ class HarnessSession:
 
     @cached_property
     def config(self) -> HarnessConfig:
+        from harness.report.notify import webhook_secrets
+
         try:
-            return load_config(config_values(self.pytest_config), cwd=self.pytest_config.invocation_params.dir)
+            config = load_config(config_values(self.pytest_config), cwd=self.pytest_config.invocation_params.dir)
         except HarnessError as exc:
             raise pytest.UsageError(f"stackharness: {exc}") from None
+        self.redactor.register(webhook_secrets(config.notify_webhook))
+        return config
 
     @cached_property
     def selection(self) -> dict[str, Any]:

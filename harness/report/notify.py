@@ -2,7 +2,8 @@
 
 Off unless `notify_webhook` / `notify_sns_topic` is set. The summary holds counts and a link, never
 finding values; it is redacted all the same. A failed notification is reported, it never changes
-the run's outcome.
+the run's outcome. A webhook URL is a secret (the token is in its path or query): output names only
+its scheme and host, and the Redactor masks the URL wherever else it would appear.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import logging
 import os
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
@@ -74,13 +76,27 @@ def post_webhook(url: str, payload: Mapping[str, Any], *, redactor: Redactor, ti
             return int(response.status)
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise NotifyError(f"webhook notification failed: {redactor.redact(str(exc))}",
-                          where=redactor.redact(_without_query(url)),
+                          where=webhook_label(url),
                           hint="check --notify-webhook (the URL must accept a JSON POST)") from None
 
 
-def _without_query(url: str) -> str:
-    """The URL without its query string (webhook tokens often live there)."""
-    return url.split("?", 1)[0]
+def webhook_label(url: str) -> str:
+    """How a webhook is named in output: scheme and host only (Slack, Teams and Discord keep the
+    secret in the path, others in the query)."""
+    parts = urllib.parse.urlsplit(url)
+    if not parts.scheme or not parts.hostname:
+        return "the webhook"
+    tail = "/…" if parts.path.strip("/") or parts.query else ""
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{tail}"
+
+
+def webhook_secrets(url: str | None) -> list[str]:
+    """The parts of a webhook URL to register with the Redactor: the URL, its path and its query."""
+    if not url:
+        return []
+    parts = urllib.parse.urlsplit(url)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    return [v for v in (url, path, parts.path, parts.query, parts.username, parts.password) if v and v != "/"]
 
 
 def publish_sns(pool: SessionPool, topic_arn: str, payload: Mapping[str, Any], *, redactor: Redactor) -> str:
@@ -110,7 +126,7 @@ def notify(payload: Mapping[str, Any], *, webhook: str | None, sns_topic: str | 
     if webhook:
         try:
             status = post_webhook(webhook, payload, redactor=redactor)
-            lines.append(f"notified webhook {redactor.redact(_without_query(webhook))} (HTTP {status})")
+            lines.append(f"notified webhook {webhook_label(webhook)} (HTTP {status})")
         except NotifyError as exc:
             log.warning("%s", exc)
             lines.append(f"notification failed: {exc}")

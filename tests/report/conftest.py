@@ -25,6 +25,7 @@ from harness.embedded import reset_moto
 from harness.stacks import load
 
 DEMO_REPO = SOURCE_ROOT / "fixtures" / "demo"
+WEBHOOK_PATH_CANARY = "canary-webhook-path-T0B0"   # a Slack-style secret in the webhook's path
 
 
 def run_suite(endpoint: str, report_dir: Path, *extra: str, suites: str = "suites/test_drift.py"
@@ -97,7 +98,8 @@ class DemoRun:
 @pytest.fixture(scope="session")
 def demo_run(moto_server: str, tmp_path_factory: pytest.TempPathFactory, webhook: Webhook) -> DemoRun:
     """The demo drift suite run once for the session: `-n 2 --allure --junitxml --notify-webhook
-    --notify-sns-topic` (the topic feeds an SQS queue, read right after the run).
+    --notify-sns-topic` (the webhook's path holds a canary secret; the topic feeds an SQS queue, read right
+    after the run).
 
     A stale Allure result and an unrelated file are left in the results folder first, to show that
     the controller cleans Allure files (only) before the run.
@@ -119,7 +121,7 @@ def demo_run(moto_server: str, tmp_path_factory: pytest.TempPathFactory, webhook
     (results / "00000000-0000-0000-0000-000000000000-result.json").write_text("{}")
     (results / "notes.txt").write_text("not an allure file")
     done = run_suite(moto_server, report_dir, "-n", "2", "--allure", "--junitxml", str(report_dir / "junit.xml"),
-                     "--notify-webhook", webhook.url.replace("/hooks/drift", "/hooks/demo-run"),
+                     "--notify-webhook", webhook.url.replace("/hooks/drift", f"/hooks/demo-run/{WEBHOOK_PATH_CANARY}"),
                      "--notify-sns-topic", topic)
     messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
     return DemoRun(report_dir, done.stdout + done.stderr, done.returncode, webhook,
