@@ -145,11 +145,18 @@ def allurerc(results: Sequence[Path], output: Path, *, name: str) -> str:
 
 
 def cli_command(explicit: str | None = None, *, environ: Mapping[str, str] | None = None) -> list[str]:
-    """How to run Allure 3: `explicit`, else an `allure` 3.x on PATH, else `npx --yes allure@3`."""
+    """How to run Allure 3: `explicit`, else an `allure` 3.x on PATH, else `npx --yes allure@3`.
+
+    A path-like `explicit` (`bin/allure`, `~/x/allure`) is made absolute, since the CLI runs in a
+    temporary folder; a bare name is looked up on PATH."""
     env = os.environ if environ is None else environ
     path = env.get("PATH", os.defpath)
     if explicit:
-        found = shutil.which(explicit, path=path) or (explicit if Path(explicit).is_file() else None)
+        given = Path(explicit).expanduser()
+        path_like = any(sep in explicit for sep in (os.sep, os.altsep) if sep) or explicit.startswith("~")
+        found = None if path_like else shutil.which(explicit, path=path)
+        if not found and given.is_file():
+            found = str(given.resolve())
         if not found:
             raise AllureError(f"the Allure CLI {explicit!r} does not exist", where="--allure-cli", hint=INSTALL_HINT)
         return [found]

@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -135,6 +136,24 @@ def test_missing_cli_explains_how_to_install(tmp_path, capsys):
     assert "npm install" in str(caught.value)
     assert main(["report", "allure", "--results", str(tmp_path), "--allure-cli", str(tmp_path / "nope")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_a_relative_allure_cli_path_is_run_from_the_current_folder(tmp_path, monkeypatch, capsys):
+    cli = tmp_path / "tools" / "allure"
+    cli.parent.mkdir()
+    # A stand-in Allure CLI: writes the index.html `generate` would, into --output.
+    cli.write_text(f"#!{sys.executable}\nimport pathlib, sys\n"
+                   "out = pathlib.Path(sys.argv[sys.argv.index('--output') + 1])\n"
+                   "(out / 'index.html').write_text('<html>allure</html>')\n")
+    cli.chmod(0o755)
+    (tmp_path / "results").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert cli_command("tools/allure") == [str(cli)]
+    assert main(["report", "allure", "--results", "results", "--output", "out", "--allure-cli", "tools/allure"]) == 0
+    assert (tmp_path / "out" / "index.html").read_text() == "<html>allure</html>"
+    assert f"with {cli} " in capsys.readouterr().out
+    with pytest.raises(HarnessError, match="does not exist"):
+        cli_command("tools/nope")
 
 
 def test_clean_results_leaves_other_files(tmp_path):
