@@ -1,4 +1,5 @@
-"""Reading back an access key sink: does it already hold a given key? (Resuming after a stop.)
+"""Reading an access key sink: can it take a new key (before one is created), and does it already
+hold a given key? (Resuming after a stop.)
 
 The sink's value is a secret: every string in it is registered with the redactor as soon as it is
 read, and only the access key id is compared.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from harness.aws.errors import AWS_ERRORS, error_code
+from harness.aws.errors import AWS_ERRORS, describe_error, error_code
 from harness.credentials.aws import Clients
 from harness.log import Redactor
 
@@ -38,3 +39,22 @@ def sink_key_id(clients: Clients, sink_type: str, name: str, region: str | None,
     redactor.register([v for k, v in value.items() if k != "AccessKeyId" and k != "UserName"])
     key_id = value.get("AccessKeyId")
     return key_id if isinstance(key_id, str) else None
+
+
+def sink_problem(clients: Clients, sink_type: str, name: str, region: str | None) -> str | None:
+    """Why the sink cannot take a new key (None when it can), read-only.
+
+    A Secrets Manager sink must be an existing secret that is not scheduled for deletion (the key is
+    stored as a new version of it); an SSM parameter is created by the write itself.
+    """
+    if sink_type != "secretsmanager":
+        return None
+    try:
+        secret = clients("secretsmanager", region).describe_secret(SecretId=name)
+    except AWS_ERRORS as exc:
+        if error_code(exc) in MISSING:
+            return f"the sink secret {name!r} does not exist"
+        return f"cannot check the sink secret {name!r}: {describe_error(exc)}"
+    if secret.get("DeletedDate"):
+        return f"the sink secret {name!r} is scheduled for deletion"
+    return None

@@ -133,27 +133,47 @@ def test_user_with_two_keys_is_refused_with_an_explanation(moto, aws, tmp_path, 
     assert keys(aws) == {old: "Active", second: "Active"}
 
 
-def test_missing_sink_stops_midway_and_a_rerun_continues(moto, aws, tmp_path, user):
-    """The sink secret does not exist: the new key cannot be delivered. The old key stays active."""
+def test_missing_sink_is_refused_before_a_key_is_created(moto, aws, tmp_path, user):
+    """The sink secret does not exist: plan and run refuse, so the user never holds two active keys."""
     inst, old, _ = user
     rot = rotations(moto, tmp_path, inst)
-    [failed] = rot.run(credential_id=old)
-    assert (failed.result, failed.state) == ("failed", "created")
-    assert "ResourceNotFoundException" in failed.message and "re-run continues" in failed.message
-    now = keys(aws)
-    [undelivered] = set(now) - {old}
-    assert now[old] == "Active"
-    stored = record(aws, old)
-    assert stored["state"] == "created" and stored["error"]["step"] == "created"
-    assert "ResourceNotFoundException" in stored["error"]["message"]
-    [item] = rot.plan(due=True)
-    assert (item.action, item.state) == ("continue", "created") and "stopped at created" in item.message
-
+    [item] = rot.plan(credential_id=old)
+    assert item.action == "refused" and "sink secret 'iam/carol/access-key' does not exist" in item.message
+    [outcome] = rot.run(credential_id=old)
+    assert outcome.result == "refused" and "create-secret --name iam/carol/access-key" in outcome.message
+    assert keys(aws) == {old: "Active"}
+    assert not [e for e in rot.audit_lines if e["action"].startswith("iam.")]
     aws("secretsmanager").create_secret(Name="iam/carol/access-key", SecretString="{}")
+    [done] = rot.run(credential_id=old)
+    assert (done.result, done.state) == ("waiting", "deactivated")
+
+
+def test_sink_deleted_after_the_rotation_began_is_refused_at_the_create_step(moto, aws, tmp_path, user):
+    inst, old, _ = user
+    aws("secretsmanager").create_secret(Name="iam/carol/access-key", SecretString="{}")
+    rot = rotations(moto, tmp_path, inst)
+    [begun] = rot.run(credential_id=old, max_steps=0)
+    assert (begun.result, begun.state) == ("waiting", "started")
+    aws("secretsmanager").delete_secret(SecretId="iam/carol/access-key")          # scheduled for deletion
+    [outcome] = rot.run(due=True)
+    assert (outcome.result, outcome.state) == ("refused", "started")
+    assert "scheduled for deletion" in outcome.message and keys(aws) == {old: "Active"}
+
+
+def test_an_undelivered_key_is_replaced_when_a_rerun_continues(moto, aws, tmp_path, user):
+    """A run stopped after creating the key: its secret went with that run, so the re-run replaces it."""
+    inst, old, _ = user
+    aws("secretsmanager").create_secret(Name="iam/carol/access-key", SecretString="{}")
+    rot = rotations(moto, tmp_path, inst)
+    [stopped] = rot.run(credential_id=old, max_steps=1)
+    assert (stopped.result, stopped.state) == ("waiting", "created")
+    [undelivered] = set(keys(aws)) - {old}
+    [item] = rot.plan(due=True)
+    assert (item.action, item.state) == ("continue", "created")
     [resumed] = rot.run(due=True)
     assert (resumed.result, resumed.state) == ("waiting", "deactivated")
     now = keys(aws)
-    assert undelivered not in now                     # its secret died with the first run: replaced
+    assert undelivered not in now
     [new] = set(now) - {old}
     assert now == {old: "Inactive", new: "Active"} and sink_value(aws)["AccessKeyId"] == new
     assert [h["state"] for h in record(aws, old)["history"]] == [

@@ -3,6 +3,8 @@
     started --create key--> created --hand to sink--> delivered --deactivate old--> deactivated
             --(a later run, after grace_days) delete old--> completed
 
+Before a key is created (when planning, and again at `started`) the sink must be able to take it:
+a missing Secrets Manager secret refuses the rotation rather than leave the user with two keys.
 The new key's secret exists only in the memory of the run that created it. A run resuming at
 `created` therefore checks the sink: if it already holds the new key, delivery happened; if not,
 the undelivered key (whose secret is gone) is deleted and the machine goes back to `started`.
@@ -18,7 +20,7 @@ from harness.credentials.model import IAM_ACCESS_KEY, iso
 from harness.credentials.records import COMPLETED, STARTED, RotationRecord
 from harness.credentials.rotation.engine import Advance, RotationContext, RotationRefused, RotationTarget, Wait
 from harness.credentials.rotation.timing import grace_over
-from harness.credentials.sinks import sink_key_id
+from harness.credentials.sinks import sink_key_id, sink_problem
 
 CREATED, DELIVERED, DEACTIVATED = "created", "delivered", "deactivated"
 
@@ -46,9 +48,11 @@ class AccessKeyRotator:
                 hint=f"delete the unused one (aws iam delete-access-key --user-name {user} --access-key-id "
                      f"{others[0]['AccessKeyId']}) and re-run")
         sink = policy.sink
-        return {"user": user, "old_key_id": c.id, "new_key_id": None, "sink_type": sink.type,
+        data = {"user": user, "old_key_id": c.id, "new_key_id": None, "sink_type": sink.type,
                 "sink_name": sink.resolve(user), "sink_region": sink.region or c.region,
                 "grace_days": policy.grace_days}
+        self._check_sink(ctx, data)
+        return data
 
     def steps(self, target: RotationTarget, data: Mapping[str, Any]) -> list[str]:
         user, old = data.get("user") or target.credential.name, data.get("old_key_id") or target.credential.id
@@ -72,6 +76,7 @@ class AccessKeyRotator:
                 f"{user} has a key this rotation did not record ({others[0]}); it cannot create another",
                 hint=f"if {others[0]} is an undelivered key left by a stopped run, delete it "
                      f"(aws iam delete-access-key --user-name {user} --access-key-id {others[0]}) and re-run")
+        self._check_sink(ctx, record.data)       # the sink may have gone since the rotation started
         key = ctx.writer.create_access_key(user)
         ctx.new_keys[key.key_id] = key
         return Advance(record.advanced(CREATED, now=ctx.now, run_id=ctx.run_id, note=f"created {key.key_id}",
@@ -126,6 +131,16 @@ class AccessKeyRotator:
         else:
             note = f"{old} was already deleted; {new} is the only key"
         return Advance(record.advanced(COMPLETED, now=ctx.now, run_id=ctx.run_id, note=note))
+
+    @staticmethod
+    def _check_sink(ctx: RotationContext, data: Mapping[str, Any]) -> None:
+        """Refuse before a key is created when the sink could not take it (two active keys otherwise)."""
+        problem = sink_problem(ctx.clients, data["sink_type"], data["sink_name"], data.get("sink_region"))
+        if problem is not None:
+            raise RotationRefused(f"{problem}: no new key is created for {data['user']}",
+                                  hint=f"the key is stored as a new version of that secret: create it (aws "
+                                       f"secretsmanager create-secret --name {data['sink_name']} --secret-string "
+                                       "'{}'), restore it or allow secretsmanager:DescribeSecret on it, and re-run")
 
     @staticmethod
     def _keys(ctx: RotationContext, user: str) -> list[dict[str, Any]]:
