@@ -13,7 +13,8 @@ Each `resource_drift[]` entry of a managed resource becomes findings: `change.ac
 is `missing` (the resource is gone), `["update"]` gives one `changed` finding per differing
 attribute path between `change.before` and `change.after` (both are state values, so the type's
 state normalisers apply to both; set attributes of supported types are compared as sets; `tags`
-and `tags_all` are reported once, as `tags.<key>` or `tags_all.<key>`). Paths under
+and `tags_all` are reported once, as `tags.<key>` or `tags_all.<key>`; a type's `plan_ignored`
+attributes, such as the computed mirrors on `aws_s3_bucket`, are skipped). Paths under
 `before_sensitive`/`after_sensitive` markers, and every copy of their values, are masked.
 """
 
@@ -99,9 +100,12 @@ def drift_findings(entry: Mapping[str, Any], rtype: ResourceType | None, *,
         for secret in masker.secrets:
             redactor.register(secret)
     known = {a.name: a for a in rtype.attributes} if rtype is not None else {}
+    ignored = set(rtype.plan_ignored) if rtype is not None else set()
     configured = before.get("tags") or {}
     findings = []
     for name in _attribute_names(before, after):
+        if name in ignored:
+            continue
         attr = _TAGS if name == "tags_all" else known.get(name, Attr(name, name))
         for path, expected, actual in differences(attr, attr.state(before.get(name)), attr.state(after.get(name)),
                                                   configured):

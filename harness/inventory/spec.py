@@ -134,6 +134,8 @@ class ResourceType:
     instances, keys pending deletion). `name_of` gives the resource's name for the unmanaged check
     (name prefixes) and its address; `standalone` is False for sub-resources of another resource
     (bucket versioning, policy attachments), which carry no ownership marker of their own.
+    `plan_ignored` names attributes that plan-JSON drift (which compares every attribute) skips:
+    computed mirrors of what a dedicated resource type manages and is compared through.
     """
 
     type: str                              # Terraform type, e.g. "aws_s3_bucket"
@@ -147,6 +149,7 @@ class ResourceType:
     exists: Callable[[Mapping[str, Any]], bool] = _always
     name_of: Extract | None = None
     standalone: bool = True
+    plan_ignored: tuple[str, ...] = ()     # attributes plan-JSON drift skips (compared via other resources)
 
     def live_id(self, item: Mapping[str, Any]) -> str:
         return str(_field(self.id_field, item))

@@ -28,10 +28,18 @@ def drift(address, rtype, actions, before, after, before_sensitive=None, after_s
                        "before_sensitive": before_sensitive or {}, "after_sensitive": after_sensitive or {}}}
 
 
+LIFECYCLE_BEFORE = {"id": "logs", "bucket": "logs", "rule": [{"id": "r1", "status": "Enabled",
+                                                                  "expiration": [{"days": 30}]}]}
+LIFECYCLE_AFTER = {**LIFECYCLE_BEFORE, "rule": [{"id": "r1", "status": "Enabled", "expiration": [{"days": 7}]}]}
+# The bucket's computed mirrors change with the dedicated resources: compared only through those.
 BUCKET_BEFORE = {"id": "logs", "bucket": "logs", "tags": {"Owner": "a"}, "tags_all": {"Owner": "a", "Managed": "tf"},
-                 "lifecycle_rule": [{"id": "r1", "enabled": True, "expiration": [{"days": 30}]}]}
+                 "lifecycle_rule": [{"id": "r1", "enabled": True, "expiration": [{"days": 30}]}],
+                 "versioning": [{"enabled": False, "mfa_delete": False}], "acceleration_status": "",
+                 "server_side_encryption_configuration": []}
 BUCKET_AFTER = {**BUCKET_BEFORE, "tags": {"Owner": "b"}, "tags_all": {"Owner": "b"},
-                "lifecycle_rule": [{"id": "r1", "enabled": True, "expiration": [{"days": 7}]}]}
+                "lifecycle_rule": [{"id": "r1", "enabled": True, "expiration": [{"days": 7}]}],
+                "versioning": [{"enabled": True, "mfa_delete": False}], "acceleration_status": "Enabled",
+                "server_side_encryption_configuration": [{"rule": [{"bucket_key_enabled": True}]}]}
 RULE = {"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": ["10.0.0.0/8"], "description": "",
         "ipv6_cidr_blocks": [], "prefix_list_ids": [], "security_groups": [], "self": False}
 SSH = {**RULE, "from_port": 22, "to_port": 22, "cidr_blocks": ["0.0.0.0/0"]}
@@ -40,6 +48,8 @@ PLAN = {
     "format_version": "1.2", "terraform_version": "1.11.4",
     "resource_drift": [
         drift("aws_s3_bucket.logs", "aws_s3_bucket", ["update"], BUCKET_BEFORE, BUCKET_AFTER),
+        drift("aws_s3_bucket_lifecycle_configuration.logs", "aws_s3_bucket_lifecycle_configuration", ["update"],
+              LIFECYCLE_BEFORE, LIFECYCLE_AFTER),
         drift("module.net.aws_security_group.web[0]", "aws_security_group", ["update"],
               {"id": "sg-1", "ingress": [RULE], "name": "web"}, {"id": "sg-1", "ingress": [SSH, RULE], "name": "web"}),
         drift("aws_db_instance.main", "aws_db_instance", ["update"],
@@ -55,7 +65,8 @@ PLAN = {
     ],
     "prior_state": {"values": {"root_module": {
         "resources": [{"address": a, "mode": "managed"} for a in
-                      ("aws_s3_bucket.logs", "aws_db_instance.main", "aws_sqs_queue.gone", "aws_sns_topic.same")]
+                      ("aws_s3_bucket.logs", "aws_s3_bucket_lifecycle_configuration.logs", "aws_db_instance.main",
+                       "aws_sqs_queue.gone", "aws_sns_topic.same")]
         + [{"address": "data.aws_caller_identity.me", "mode": "data"}],
         "child_modules": [{"resources": [{"address": "module.net.aws_security_group.web[0]", "mode": "managed"}]}],
     }}},
@@ -68,13 +79,15 @@ def test_plan_drift_becomes_the_same_findings():
     found = {(f.address, f.kind, f.path): (f.expected, f.actual) for f in result.findings}
     assert found[("aws_s3_bucket.logs", "changed", "tags.Owner")] == ("a", "b")
     assert found[("aws_s3_bucket.logs", "changed", "tags_all.Managed")] == ("tf", None)
-    assert found[("aws_s3_bucket.logs", "changed", "lifecycle_rule[0].expiration[0].days")] == (30, 7)
+    assert found[("aws_s3_bucket_lifecycle_configuration.logs", "changed", "rule[0].expiration[0].days")] == (30, 7)
+    # aws_s3_bucket's deprecated mirrors are not reported a second time
+    assert sorted(p for a, _, p in found if a == "aws_s3_bucket.logs") == ["tags.Owner", "tags_all.Managed"]
     # ingress is a set for aws_security_group: reported once, with the added element
     assert found[("module.net.aws_security_group.web[0]", "changed", "ingress")] == ([], [SSH])
     assert found[("aws_sqs_queue.gone", "missing", "")] == (None, None)
     assert not [key for key in found if key[0].startswith(("data.", "aws_sns_topic"))]
     assert {f.instance for f in result.findings} == {"web@prod"} and {f.severity for f in result.findings} == {"warn"}
-    assert result.resources == result.checked == 5 and result.unchecked == 0
+    assert result.resources == result.checked == 6 and result.unchecked == 0
     assert [f.resource_id for f in result.findings if f.kind == "missing"] == ["https://q/gone"]
 
 

@@ -1,7 +1,8 @@
 """S3 resource types: one `ListBuckets` per account shared by all four, one or two reads per bucket.
 
 The deprecated computed mirrors on `aws_s3_bucket` (`versioning`, `server_side_encryption_configuration`,
-`grant`, `acl`, `policy`, `lifecycle_rule`, ...) are not compared: their dedicated resources are.
+`grant`, `acl`, `policy`, `lifecycle_rule`, ...: `BUCKET_MIRRORS`) are not compared, in plan-JSON drift
+either: their dedicated resources are.
 """
 
 from __future__ import annotations
@@ -25,6 +26,13 @@ def bucket_of(attributes: Mapping[str, Any]) -> str | None:
     return attributes.get("bucket") or str(attributes.get("id") or "").split(",")[0] or None
 
 
+# aws_s3_bucket attributes (AWS provider v4+) that mirror the dedicated aws_s3_bucket_* resources.
+BUCKET_MIRRORS = ("acceleration_status", "acl", "cors_rule", "grant", "lifecycle_rule", "logging",
+                  "object_lock_configuration", "policy", "replication_configuration", "request_payer",
+                  "server_side_encryption_configuration", "versioning", "website", "website_domain",
+                  "website_endpoint")
+
+
 S3_BUCKET = ResourceType(
     type="aws_s3_bucket",
     service="s3",
@@ -45,6 +53,7 @@ S3_BUCKET = ResourceType(
         Attr("tags_all", lambda item: tags_from_list(item.get("Tagging")), compare="tags"),
     ),
     name_of=lambda item: item["Name"],
+    plan_ignored=BUCKET_MIRRORS,
 )
 
 
