@@ -13,6 +13,7 @@ from rich.table import Table
 from harness.aws.session import SessionPool
 from harness.cli.common import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, CommandContext, add_command
 from harness.demo import DEFAULT_SCENARIO, apply_scenario, check_outcome, provision, run_drift_suite
+from harness.drift.findings import labelled_sides
 from harness.drift.scenarios import load_scenario
 from harness.embedded import DUMMY_CREDENTIALS, embedded_moto
 from harness.errors import UsageError
@@ -82,7 +83,7 @@ def _print_summary(ctx: CommandContext, document: dict) -> None:
         table.add_column(column, overflow="fold")
     for f in document["findings"]:
         table.add_row(f["instance"] or f"({f['stack']})", f["address"], f["kind"], f["path"],
-                      _short(f["expected"]), _short(f["actual"]))
+                      *labelled_sides(bool(f.get("set_diff")), _short(f["expected"]), _short(f["actual"])))
     ctx.console.print(table)
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from harness.drift.findings import Finding, InstanceResult
+from harness.drift.findings import Finding, InstanceResult, labelled_sides
 from harness.drift.suppressions import Suppression, expired_suppression, today_utc
 
 _WIDTH = 60
@@ -38,9 +38,11 @@ def _subject(finding: Finding) -> str:
 
 
 def drift_table(findings: list[Finding]) -> str:
-    """address | path | expected | actual, one line per finding."""
+    """address | path | expected | actual, one line per finding (a set attribute's sides are labelled
+    removed/added)."""
     rows = [("address", "kind/path", "expected (state)", "actual (live)")]
-    rows += [(f.address, _subject(f), _cell(f.expected), _cell(f.actual)) for f in findings]
+    rows += [(f.address, _subject(f), *labelled_sides(f.set_diff, _cell(f.expected), _cell(f.actual)))
+             for f in findings]
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
 

@@ -2,7 +2,8 @@
 
 Both sides go through the type's normalisers first, so that a resource nobody touched compares
 equal. Modes: `value` (deep equality; one finding per differing leaf path, found with deepdiff),
-`set` (order-free; one finding at the attribute listing removed and added elements), `json`
+`set` (order-free; one finding at the attribute listing removed and added elements, marked
+`set_diff` so reports label the sides), `json`
 (parsed documents, order-free), `tags` (one finding per key: `tags.<key>` when Terraform's `tags`
 sets the key, else `tags_all.<key>`, since it then comes from provider default tags).
 
@@ -39,7 +40,7 @@ def compare_resource(rtype: ResourceType, resource: ResourceInstance,
     for attr in rtype.attributes:
         expected = attr.state(_state_value(attr, resource.attributes))
         for path, exp, act in differences(attr, expected, live.get(attr.name), configured):
-            findings.append(masker.finding(base, path, exp, act))
+            findings.append(masker.finding(base, path, exp, act, set_diff=attr.compare == "set"))
     return findings
 
 
@@ -136,8 +137,9 @@ class Masker:
         text = canonical(expected) + canonical(actual)
         return any(secret in text for secret in self.secrets)
 
-    def finding(self, base: Finding, path: Path, expected: Any, actual: Any) -> Finding:
-        """A `changed` finding at `path`, masked when sensitive."""
+    def finding(self, base: Finding, path: Path, expected: Any, actual: Any, *, set_diff: bool = False) -> Finding:
+        """A `changed` finding at `path`, masked when sensitive (`set_diff`: the sides are removed/added elements)."""
         if self.hides(path, expected, actual):
             expected = actual = SENSITIVE_CHANGED
-        return base.with_changes(kind="changed", path=format_path(path), expected=expected, actual=actual)
+        return base.with_changes(kind="changed", path=format_path(path), expected=expected, actual=actual,
+                                 set_diff=set_diff)

@@ -10,6 +10,7 @@ from typing import Any
 
 KINDS = ("changed", "missing", "unmanaged")
 SENSITIVE_CHANGED = "(sensitive value changed)"
+SET_REMOVED, SET_ADDED = "removed (in state only)", "added (live only)"   # the sides of a set finding
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 
@@ -45,6 +46,7 @@ class Finding:
     suppressed: bool = False
     suppression: Mapping[str, Any] | None = None
     upstream_drift: tuple[str, ...] = ()
+    set_diff: bool = False                 # a set attribute: expected = removed elements, actual = added
 
     @property
     def fingerprint(self) -> str:
@@ -54,6 +56,8 @@ class Finding:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["upstream_drift"] = list(self.upstream_drift)
+        if not self.set_diff:
+            del data["set_diff"]           # drift.json carries it only where it applies
         return data
 
     @classmethod
@@ -64,6 +68,13 @@ class Finding:
 
     def with_changes(self, **changes: Any) -> Finding:
         return replace(self, **changes)
+
+
+def labelled_sides(set_diff: bool, expected: str, actual: str) -> tuple[str, str]:
+    """How the two sides of a finding read: a set finding's say which elements were removed and added."""
+    if not set_diff or SENSITIVE_CHANGED in (expected, actual):
+        return expected, actual
+    return f"{SET_REMOVED}: {expected}", f"{SET_ADDED}: {actual}"
 
 
 @dataclass(frozen=True)

@@ -109,7 +109,7 @@ def drift_findings(entry: Mapping[str, Any], rtype: ResourceType | None, *,
         attr = _TAGS if name == "tags_all" else known.get(name, Attr(name, name))
         for path, expected, actual in differences(attr, attr.state(before.get(name)), attr.state(after.get(name)),
                                                   configured):
-            findings.append(masker.finding(base, path, expected, actual))
+            findings.append(masker.finding(base, path, expected, actual, set_diff=attr.compare == "set"))
     return findings
 
 

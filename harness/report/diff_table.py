@@ -7,7 +7,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from harness.drift.findings import SENSITIVE_CHANGED
+from harness.drift.findings import SENSITIVE_CHANGED, SET_ADDED, SET_REMOVED
 from harness.report.view import show_value
 
 FOLD_AT = 160
@@ -20,4 +20,5 @@ def findings_table_html(findings: Iterable[Mapping[str, Any]], errors: Iterable[
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["show"] = show_value
     return env.get_template("findings-table.html.j2").render(
-        title=title, findings=list(findings), errors=list(errors), fold_at=FOLD_AT, sensitive=SENSITIVE_CHANGED)
+        title=title, findings=list(findings), errors=list(errors), fold_at=FOLD_AT, sensitive=SENSITIVE_CHANGED,
+        set_labels=(SET_REMOVED, SET_ADDED))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from harness.drift.findings import SENSITIVE_CHANGED
+from harness.drift.findings import SENSITIVE_CHANGED, labelled_sides
 
 UNMANAGED_COLUMN = "(unmanaged)"
 NO_STACK = "(no stack)"
@@ -188,7 +188,7 @@ def _sides(finding: Mapping[str, Any]) -> tuple[str, str]:
     default = _SIDES.get(str(finding.get("kind")))
     if default and expected is None and actual is None:
         return default
-    return show_value(expected), show_value(actual)
+    return labelled_sides(bool(finding.get("set_diff")), show_value(expected), show_value(actual))
 
 
 def findings_blob(findings: Iterable[Mapping[str, Any]], *, as_of: date | None) -> dict[str, Any]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from harness.drift.assertions import DriftFound, assert_no_drift
 from harness.drift.compare import compare_resource
-from harness.drift.findings import SENSITIVE_CHANGED, format_path
+from harness.drift.findings import SENSITIVE_CHANGED, Finding, InstanceResult, format_path
 from harness.inventory.spec import Attr, Listing, ResourceType
 from harness.inventory.types.ec2 import SECURITY_GROUP, normalise_rules, security_group_rules
 from harness.state.model import ResourceInstance
@@ -55,6 +57,15 @@ def test_set_attributes_report_removed_and_added_elements_at_the_attribute():
     state = resource({"members": ["a", "b"]})
     [finding] = compare_resource(THING, state, {"members": ["b", "c"], "tags_all": {}})
     assert (finding.path, finding.expected, finding.actual) == ("members", ["a"], ["c"])
+    assert finding.set_diff and Finding.from_json(finding.to_json()) == finding
+    value = compare_resource(THING, resource({"name": "n"}), {"name": "m", "tags_all": {}})[0]
+    assert not value.set_diff and "set_diff" not in value.to_json()
+    # The failure message says which side is which.
+    with pytest.raises(DriftFound) as failed:
+        assert_no_drift(InstanceResult("thing@dev", findings=(finding, value)))
+    lines = str(failed.value).splitlines()
+    assert 'removed (in state only): ["a"]' in lines[2] and 'added (live only): ["c"]' in lines[2]
+    assert "removed" not in lines[3] and "added" not in lines[3]
 
 
 def test_tags_are_named_by_where_terraform_sets_them():

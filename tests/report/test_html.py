@@ -164,3 +164,22 @@ def test_duration_text():
     assert duration_text("2026-11-26T01:00:00Z", "2026-11-26T02:03:04Z") == "1h 03m 04s"
     assert duration_text("2026-11-26T01:00:00Z", "2026-11-26T01:00:09Z") == "9s"
     assert duration_text("nonsense", "2026-11-26T01:00:09Z") == ""
+
+
+def test_set_findings_label_their_sides_removed_and_added_in_the_report_and_attachment():
+    from harness.report.diff_table import findings_table_html
+
+    rule = {"protocol": "tcp", "from_port": 22}
+    result = InstanceResult("sg@dev", findings=(
+        finding(address="aws_security_group.web", path="ingress", expected=[], actual=[rule], set_diff=True),
+        finding()), resources=2, checked=2)
+    document = document_of(result)
+    blob = blob_of(render_drift_report(document, redactor=Redactor()))
+    fields = blob["fields"]
+    rows = {blob["strings"][r[fields.index("path")]]: r for r in blob["rows"]}
+    side = lambda row, name: blob["strings"][row[fields.index(name)]]   # noqa: E731
+    assert side(rows["ingress"], "expected") == "removed (in state only): []"
+    assert side(rows["ingress"], "actual").startswith("added (live only): ") and "22" in side(rows["ingress"], "actual")
+    assert (side(rows["tags.Owner"], "expected"), side(rows["tags.Owner"], "actual")) == ("a", "b")
+    attachment = findings_table_html(document["findings"])
+    assert attachment.count("removed (in state only):") == 1 and attachment.count("added (live only):") == 1
