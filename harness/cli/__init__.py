@@ -1,6 +1,7 @@
 """`stackharness` command line: subcommands registered in one place, each a thin shell over the library.
 
-Exit codes (the driftctl convention): 0 clean, 1 drift or failed checks, 2 usage/config/runtime error.
+Exit codes (the driftctl convention): 0 clean, 1 drift or failed checks, 2 usage/config/runtime error;
+141 (quietly) when stdout is closed early, as by `| head`.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from harness.log import Redactor, setup_logging
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
 EXIT_ERROR = 2
+EXIT_BROKEN_PIPE = 141                 # stdout closed early (`| head`): 128 + SIGPIPE, as a shell tool
 
 log = logging.getLogger("harness.cli")
 
@@ -90,7 +92,11 @@ def run_handler(args: argparse.Namespace) -> int:
         setup_logging(redactor, verbose=verbose, quiet=getattr(args, "quiet", 0),
                       log_format=config.log_format)
         console = Console(highlight=False, soft_wrap=True)
-        return args.handler(CommandContext(args, config, redactor, console))
+        code = args.handler(CommandContext(args, config, redactor, console))
+        sys.stdout.flush()                  # a closed pipe shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        return _stdout_closed()
     except HarnessError as exc:
         print(f"stackharness: error: {redactor.redact(str(exc))}", file=sys.stderr)
         if verbose:
@@ -105,6 +111,15 @@ def run_handler(args: argparse.Namespace) -> int:
         if verbose:
             print(redactor.redact(traceback.format_exc()), file=sys.stderr)
         return EXIT_ERROR
+
+
+def _stdout_closed() -> int:
+    """The reader of stdout went away (`| head`): stop quietly, exit 141 like a process killed by SIGPIPE.
+
+    Python's recipe: point stdout at devnull so the interpreter's final flush cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_BROKEN_PIPE
 
 
 def add_command(subparsers: Any, name: str, common: argparse.ArgumentParser, handler: Handler, *,

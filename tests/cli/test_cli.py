@@ -53,3 +53,20 @@ def test_console_script_is_installed():
     result = subprocess.run([sys.executable, "-m", "harness.cli", "--version"], capture_output=True, text=True,
                             check=False)
     assert result.returncode == 0 and result.stdout.startswith("stackharness ")
+
+
+def test_output_piped_into_head_ends_quietly(tmp_path):
+    from harness.report.history import append_run
+    from tests.report.synthetic import synthetic_document
+
+    for day in (1, 2):         # enough findings that the JSON outgrows the pipe's buffer
+        append_run(tmp_path, synthetic_document(3000, stacks=20, seed=day, started=f"2026-11-0{day}T01:00:00Z",
+                                                finished=f"2026-11-0{day}T01:20:00Z"), retention=0)
+    command = [sys.executable, "-m", "harness.cli", "report", "trend", "--format", "json", "--history-dir",
+               str(tmp_path)]
+    writer = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    head = subprocess.run(["head", "-1"], stdin=writer.stdout, capture_output=True, text=True, check=True)
+    writer.stdout.close()
+    err = writer.stderr.read().decode()
+    assert writer.wait(timeout=60) == 141, err
+    assert head.stdout == "{\n" and err == ""
