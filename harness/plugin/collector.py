@@ -66,13 +66,17 @@ class RunCollector:
         """Records of drift-suite items (those that use the `drift_result` fixture)."""
         return [r for r in self.items.values() if r.suite == "test_drift"]
 
-    def credential_rows(self) -> list[dict[str, Any]]:
-        """Every credential row the credential items recorded, each credential once, by days left."""
+    def credential_rows(self) -> list[dict[str, Any]] | None:
+        """Every credential row the credential items recorded, each credential once, by days left;
+        None when no item checked credentials (an empty list: checked, none found)."""
         from harness.credentials.model import row_order
 
+        checked = [r for r in self.items.values() if "credentials" in r.facts]
+        if not checked:
+            return None
         rows: dict[tuple[str, str], dict[str, Any]] = {}
-        for record in sorted(self.items.values(), key=lambda r: r.instance):
-            for row in record.facts.get("credentials") or ():
+        for record in sorted(checked, key=lambda r: r.instance):
+            for row in record.facts["credentials"] or ():
                 rows.setdefault((row["kind"], row["id"]), row)
         return sorted(rows.values(), key=row_order)
 

@@ -29,7 +29,7 @@ def write_run_reports(session: HarnessSession, collector: RunCollector, *, finis
     """
     records = collector.drift_records()
     credentials = collector.credential_rows()
-    if not records and not credentials:
+    if not records and credentials is None:
         return []
     results, errors = collector.drift_results()
     results = with_upstream_drift(results, session.graph)
@@ -58,8 +58,9 @@ def write_reports(session: HarnessSession, *, started: str, finished: str, insta
                               unmanaged=extras.unmanaged, api_calls=api_calls, suppressions=extras.suppressions,
                               unmanaged_check=extras.unmanaged_check, graph=run_graph(session, instances),
                               redactor=session.redactor)
-    if credentials:
-        # `credentials`: the `creds check --format json` rows of every credential item, by days left.
+    if credentials is not None:
+        # `credentials`: the `creds check --format json` rows of every credential item, by days left
+        # (absent when no credential item ran; empty when they ran and found none).
         document["credentials"] = session.redactor.redact_obj(credentials)
     json_path = write_json(config.drift_json_path, document)
     trend, history_line = _record_history(session, document) if spec is None else (None, None)
@@ -69,7 +70,8 @@ def write_reports(session: HarnessSession, *, started: str, finished: str, insta
              f"{summary['suppressed']} suppressed, {summary['errors']} errors in {summary['instances']} instances"
              + (f" (shard {spec})" if spec else ""),
              *suppression_lines(document),
-             *([f"credentials checked — {status_summary(r['status'] for r in credentials)}"] if credentials else []),
+             *([f"credentials checked — {status_summary(r['status'] for r in credentials) or 'none found'}"]
+               if credentials is not None else []),
              f"drift results: {json_path}", f"drift report:  {html_path}"]
     if history_line:
         lines.append(history_line)

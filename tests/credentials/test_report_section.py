@@ -36,6 +36,11 @@ def test_drift_report_includes_the_section_only_with_credentials():
     html = render_drift_report(document, redactor=Redactor())
     assert html.count('<section id="credentials">') == 1 and "gone.example.com" in html
     assert 'href="#credentials"' in html   # the header links to the section
+    assert 'id="credentials-none"' not in html
+    document["credentials"] = []                                     # checked, none found
+    html = render_drift_report(document, redactor=Redactor())
+    assert html.count('<section id="credentials">') == 1 and 'id="credentials-none"' in html
+    assert 'id="credentials-table"' not in html
 
 
 def test_secret_registered_later_is_masked_in_the_section():

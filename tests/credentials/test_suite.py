@@ -81,3 +81,24 @@ def test_xdist_workers_send_the_same_facts(suite_repo, seeded, tmp_path):
     assert outcomes == EXPECTED, output
     rows = json.loads((reports / "drift.json").read_text())["credentials"]
     assert len(rows) == 13 and rows[0]["id"] == "web-expired"
+
+
+def test_a_run_that_found_no_credentials_says_so(moto, aws, tmp_path):
+    """Checked, none found: drift.json has `credentials: []` and the report a section saying so."""
+    from harness.stacks import load
+    from tests.credentials.helpers import create_bucket, write_repo, write_state
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    write_repo(root, {"dev": ("dev", ["web"])}, extra_config=CONFIG)
+    create_bucket(aws("s3"))
+    [web] = list(load(root))
+    write_state(aws("s3"), web, [("aws_sqs_queue", "q", {"id": "https://q", "name": "q"})])
+    reports = tmp_path / "reports"
+    code, outcomes, output = run_suite(root, moto, reports)
+    assert code == 0 and set(outcomes.values()) == {"passed"} and outcomes, output
+    assert "credentials checked — none found" in output
+    assert json.loads((reports / "drift.json").read_text())["credentials"] == []
+    html = (reports / "drift-report.html").read_text()
+    section = html[html.index('<section id="credentials">'):]
+    assert 'id="credentials-none"' in section and 'class="credential"' not in section
