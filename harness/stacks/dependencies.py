@@ -35,7 +35,7 @@ class Resolved:
     errors: tuple[str, ...]
 
 
-_NONE = Resolved((), ())
+NO_DEPENDENCIES = Resolved((), ())
 
 
 def _context(vars_: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -64,7 +64,7 @@ class DependencyIndex:
     def resolve(self, dependent: Candidate, section: Mapping[str, Any]) -> Resolved:
         settings = section.get("settings") or {}
         if "depends_on" not in settings and "dependencies" not in section:
-            return _NONE
+            return NO_DEPENDENCIES
         ids: list[str] = []
         errors: list[str] = []
         depends_on = settings.get("depends_on") if isinstance(settings, dict) else None
