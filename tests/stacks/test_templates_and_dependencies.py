@@ -146,3 +146,24 @@ def test_abstract_and_disabled_components_get_no_dependencies_and_no_errors(make
     assert abstract.dependencies == () and abstract.dependency_errors == ()
     assert disabled.dependencies == () and disabled.dependency_errors == ()
     assert stacks.get("app@ue1-dev").dependencies == ("vpc@ue1-dev",)
+
+
+def test_a_dependency_on_itself_is_kept_and_reported_as_a_cycle(make_repo, capsys):
+    from harness.cli import main
+    from harness.graph import DependencyGraph
+
+    repo = make_repo({"stacks/deploy/dev.yaml": """
+        vars: {environment: ue1, stage: dev}
+        components:
+          terraform:
+            vpc: {settings: {depends_on: {1: {component: vpc}}}}
+            subnet: {dependencies: {components: [{component: vpc}]}}
+            kms: {}
+    """}, ATMOS)
+    stacks = load(repo)
+    assert stacks.errors == () and stacks.get("vpc@ue1-dev").dependencies == ("vpc@ue1-dev",)
+    graph = DependencyGraph.build(stacks)
+    assert graph.cycles == (("vpc@ue1-dev",),)
+    assert graph.blocked == {"vpc@ue1-dev", "subnet@ue1-dev"} and graph.batches() == (("kms@ue1-dev",),)
+    assert main(["graph", "--stacks-repo", str(repo), "--format", "json"]) == 1
+    assert "cycle: vpc@ue1-dev -> vpc@ue1-dev" in capsys.readouterr().err
