@@ -2,8 +2,9 @@
 
 Levels: DEBUG detail, INFO progress, WARNING suspicious but continuing, ERROR a unit of work failed.
 Redaction applies to every handler and to every string written into a report: secret access keys,
-session tokens, PEM private keys, values of password/secret/token-named keys, and any value
-registered at run time as sensitive (for example a state's sensitive attributes).
+session tokens, PEM private keys, values of password/secret/token-named keys (each item of a list
+value; a quoted value whole, escaped JSON included), and any value registered at run time as
+sensitive (for example a state's sensitive attributes).
 """
 
 from __future__ import annotations
@@ -29,10 +30,16 @@ _SECRET_ACCESS_KEY = (r"(?<![A-Za-z0-9/+])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+
 # Values of keys whose name says they are secret: `password=x`, `"token": "x"`, `secret: x`.
 _SECRET_WORD = re.compile(r"(?i)password|passwd|secret|token|passphrase|private_?key|credential")
 _NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
-# After a key's name: an optional closing quote, `:` or `=`, then a quoted or a bare value. A
-# structure (`"credentials": [...]`) is not a scalar secret: its strings are redacted on their own.
+# After a key's name: an optional closing quote (escaped too, inside a JSON string), `:` or `=`, then
+# the value: in escaped quotes (`\"p\"`), in double quotes (escapes allowed, so escaped JSON is masked
+# whole), in single quotes, a flat list (each item masked) or bare. A map under a secret-named key
+# (`"credentials": {...}`) is not a secret itself: its own keys and strings are redacted.
 _KEY_VALUE_TAIL = re.compile(
-    r"[\"']?\s*[:=]\s*(?:(?P<q>[\"'])(?P<quoted>[^\"'\n]*)|(?P<bare>[^\s,;}\]\"'\[{][^\s,;}\]\"']*))")
+    r"""(?:\\?["'])?\s*[:=]\s*(?:\\"(?P<escaped>[^"\\\n]*)|"(?P<double>(?:[^"\\\n]|\\.)*)"""
+    r"""|'(?P<single>[^'\n]*)|(?P<list>\[(?:"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^\[\]{}"'])*\])"""
+    r"""|(?P<bare>[^\s,;}\]"'\[{][^\s,;}\]"']*))""")
+_LIST_ITEM = re.compile(r"""\\"(?P<escaped>[^"\\\n]*)(?:\\")?|"(?P<double>(?:[^"\\\n]|\\.)*)"?"""
+                        r"""|'(?P<single>[^'\n]*)'?|(?P<bare>[^\s,\[\]"']+)""")
 # Keys naming an identifier or a property of a secret (`secret_id`, `SecretArn`, `token_expires_at`).
 _NOT_SECRET_SUFFIX = re.compile(
     r"(?i)(?:id|ids|arn|arns|name|names|kind|type|count|days|policy|store|at|date|enabled|sink|manager)$")
@@ -65,9 +72,12 @@ def mask_keyed_values(text: str) -> str:
         tail = _KEY_VALUE_TAIL.match(text, end)
         if tail is None or not is_secret_key(text[start:end]):
             continue
-        group = "quoted" if tail.group("q") else "bare"
-        pieces += [text[done:tail.start(group)], MASK]
-        done = tail.end(group)
+        items = (tail,) if tail.lastgroup != "list" else \
+            _LIST_ITEM.finditer(text, tail.start("list") + 1, tail.end("list") - 1)
+        for item in items:
+            group = item.lastgroup           # the one alternative that matched: the value
+            pieces += [text[done:item.start(group)], MASK]
+            done = item.end(group)
     return "".join(pieces) + text[done:] if pieces else text
 
 
@@ -128,13 +138,21 @@ class Redactor:
     def redact_obj(self, obj: Any) -> Any:
         """A copy of a JSON-like structure with secret-named keys and secret strings masked."""
         if isinstance(obj, dict):
-            return {k: (MASK if isinstance(k, str) and is_secret_key(k) and _is_scalar_secret(v)
+            return {k: (self._mask_secret(v) if isinstance(k, str) and is_secret_key(k)
                         else self.redact_obj(v)) for k, v in obj.items()}
         if isinstance(obj, list | tuple):
             return [self.redact_obj(v) for v in obj]
         if isinstance(obj, str):
             return self.redact(obj)
         return obj
+
+    def _mask_secret(self, value: Any) -> Any:
+        """The value of a secret-named key: strings masked, also inside lists; maps redacted as usual."""
+        if _is_scalar_secret(value):
+            return MASK
+        if isinstance(value, list | tuple):
+            return [self._mask_secret(v) for v in value]
+        return self.redact_obj(value)
 
     def _registered_pattern(self) -> re.Pattern[str] | None:
         with self._lock:

@@ -10,7 +10,7 @@ from harness.config import HarnessConfig
 from harness.drift.findings import InstanceResult
 from harness.drift.plan import PlanError
 from harness.drift.suppressions import SuppressionError
-from harness.errors import HarnessError, StackError, StateError
+from harness.errors import HarnessError, StateError
 from harness.plugin.drift_checks import instance_drift, suppressed
 from harness.plugin.session import HarnessSession, UnresolvedItem, harness_session
 from harness.plugin.transport import record_fact
@@ -66,7 +66,7 @@ def component(request: pytest.FixtureRequest) -> ComponentInstance:
     """The component instance this item checks (`test_x[component@stack]`)."""
     param = parametrized_value(request, "component")
     if isinstance(param, UnresolvedItem):
-        raise StackError(param.problem.message, where=param.problem.file, line=param.problem.line)
+        raise param.error()
     return param
 
 

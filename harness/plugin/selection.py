@@ -17,7 +17,7 @@ from harness.selection import Selection, select
 
 if TYPE_CHECKING:
     from harness.plugin.session import HarnessSession, UnresolvedItem
-    from harness.stacks.model import ComponentInstance
+    from harness.stacks.model import ComponentInstance, ResolutionProblem
 
 
 def add_selection_options(parser: pytest.Parser) -> None:
@@ -48,7 +48,9 @@ def selection_of(config: pytest.Config) -> Selection:
 
 
 def parameters(session: HarnessSession) -> list[ComponentInstance | UnresolvedItem]:
-    """One parameter per selected deployable instance plus one per resolution error, sorted by id."""
+    """Exactly one parameter per id, sorted by id: each selected deployable instance, and each id
+    (instance, else manifest) with resolution errors. An error parameter carries all of its id's
+    problems and replaces the instance's own, so an instance with problems gets one error item."""
     from harness.plugin.session import UnresolvedItem
 
     try:
@@ -56,7 +58,11 @@ def parameters(session: HarnessSession) -> list[ComponentInstance | UnresolvedIt
                         config=session.config)
     except HarnessError as exc:
         raise pytest.UsageError(f"stackharness: {exc}") from None
-    params: list[Any] = list(chosen)
+    params: dict[str, Any] = {i.id: i for i in chosen}
+    problems: dict[str, list[ResolutionProblem]] = {}
     for problem in session.stack_set.errors:
-        params.append(UnresolvedItem(problem.instance or problem.stack_file or problem.file or "stacks", problem))
-    return sorted(params, key=lambda p: p.id)
+        key = problem.instance or problem.stack_file or problem.file or "stacks"
+        problems.setdefault(key, []).append(problem)
+    for key, found in problems.items():
+        params[key] = UnresolvedItem(key, tuple(found), params.get(key))
+    return [params[key] for key in sorted(params)]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from harness.config import HarnessConfig, load_config
-from harness.errors import HarnessError
+from harness.errors import HarnessError, StackError
 from harness.log import Redactor
 from harness.plugin.options import config_values
 from harness.stacks.model import ComponentInstance, ResolutionProblem, StackSet
@@ -34,10 +34,23 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class UnresolvedItem:
-    """A parameter for something that could not be resolved; its item errors with the problem."""
+    """A parameter for something that could not be resolved; its item errors with every problem.
+
+    It replaces the instance's own parameter (`instance`, when a selected instance has problems), so
+    there is exactly one item per id.
+    """
 
     id: str
-    problem: ResolutionProblem
+    problems: tuple[ResolutionProblem, ...]
+    instance: ComponentInstance | None = None
+
+    def error(self) -> StackError:
+        """The error the item fails with: the first problem's place, every problem in the message."""
+        first = self.problems[0]
+        if len(self.problems) == 1:
+            return StackError(first.message, where=first.file, line=first.line)
+        others = "; ".join(p.message if p.location == first.location else str(p) for p in self.problems[1:])
+        return StackError(f"{first.message}; also {others}", where=first.file, line=first.line)
 
 
 @dataclass
@@ -119,14 +132,15 @@ class HarnessSession:
         return self._lock_scan
 
     def parameters(self) -> list[ComponentInstance | UnresolvedItem]:
-        """One parameter per selected deployable instance (sorted by id), plus one per resolution error."""
+        """One parameter per selected deployable instance or resolution error id (see `plugin.selection`)."""
         from harness.plugin.selection import parameters
 
         return parameters(self)
 
     def selected_instances(self) -> list[ComponentInstance]:
-        """The selected deployable instances (sorted by id), without the resolution errors."""
-        return [p for p in self.parameters() if isinstance(p, ComponentInstance)]
+        """The selected deployable instances (sorted by id), those whose item is an error included."""
+        return [p if isinstance(p, ComponentInstance) else p.instance for p in self.parameters()
+                if isinstance(p, ComponentInstance) or p.instance is not None]
 
     def state_of(self, instance: ComponentInstance) -> TerraformState:
         """The instance's state, read once per process; a read error is cached and raised each time."""

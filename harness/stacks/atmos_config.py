@@ -12,6 +12,7 @@ import yaml
 
 from harness.errors import StackError, yaml_problem
 from harness.stacks.merge import LIST_STRATEGIES, REPLACE
+from harness.stacks.yaml_scalars import GoScalarLoader
 
 CONFIG_NAMES = ("atmos.yaml", "atmos.yml", ".atmos.yaml", ".atmos.yml")
 COMPONENT_TYPES = ("terraform", "helmfile", "packer")
@@ -94,7 +95,7 @@ def load_atmos_config(repo: str | Path) -> AtmosConfig:
     except UnicodeDecodeError:
         raise StackError("atmos.yaml is not UTF-8 text", where=path, hint="save it as UTF-8") from None
     try:
-        data = yaml.safe_load(text) or {}
+        data = yaml.load(text, Loader=GoScalarLoader) or {}   # Atmos reads it with go-yaml v3 too
     except yaml.YAMLError as exc:
         what, line = yaml_problem(exc)
         raise StackError(what, where=path, line=line, hint="fix the YAML syntax") from None

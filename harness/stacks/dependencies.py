@@ -7,7 +7,8 @@
 - `dependencies.components` is a list of `{component | name, stack?, kind?}`; without `stack` the
   target is in the dependent's own stack.
 
-A target that does not exist is an error for the dependent only.
+A target that does not exist is an error for the dependent only. A dependency on the dependent
+itself is kept (the graph reports it as a cycle of one).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class Resolved:
     errors: tuple[str, ...]
 
 
-_NONE = Resolved((), ())
+NO_DEPENDENCIES = Resolved((), ())
 
 
 def _context(vars_: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -64,7 +65,7 @@ class DependencyIndex:
     def resolve(self, dependent: Candidate, section: Mapping[str, Any]) -> Resolved:
         settings = section.get("settings") or {}
         if "depends_on" not in settings and "dependencies" not in section:
-            return _NONE
+            return NO_DEPENDENCIES
         ids: list[str] = []
         errors: list[str] = []
         depends_on = settings.get("depends_on") if isinstance(settings, dict) else None
@@ -86,9 +87,8 @@ class DependencyIndex:
             else:
                 for index, entry in enumerate(components, start=1):
                     self._dependency(dependent, index, entry, ids, errors)
-        own = instance_id(dependent.component, dependent.stack)
-        unique = tuple(dict.fromkeys(i for i in ids if i != own))
-        return Resolved(unique, tuple(errors))
+        # A dependency on itself is kept: the graph reports it as a cycle `a@s -> a@s`.
+        return Resolved(tuple(dict.fromkeys(ids)), tuple(errors))
 
     def _depends_on(self, dependent: Candidate, key: Any, entry: Any, ids: list[str],
                     errors: list[str]) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 from harness.config import HarnessConfig
 from harness.errors import StackError
 from harness.stacks.atmos_config import AtmosConfig, load_atmos_config
-from harness.stacks.dependencies import Candidate, DependencyIndex
+from harness.stacks.dependencies import NO_DEPENDENCIES, Candidate, DependencyIndex
 from harness.stacks.environment import classify, locate
 from harness.stacks.manifest import (
     ImportGraph,
@@ -190,7 +190,8 @@ def assemble_instances(drafts: list[Draft], config: HarnessConfig,
     for draft in drafts:
         iid = instance_id(draft.component, draft.stack)
         section = draft.section
-        deps = index.resolve(Candidate(draft.component, draft.stack, section.get("vars") or {}), section)
+        deps = (index.resolve(Candidate(draft.component, draft.stack, section.get("vars") or {}), section)
+                if _concrete(draft) else NO_DEPENDENCIES)
         for error in deps.errors:
             problems.append(ResolutionProblem(f"{iid}: dependency {error}", file=str(draft.manifest),
                                               instance=iid, stack_file=draft.stack_file))
@@ -227,10 +228,18 @@ def _same_sections(group: list[Draft]) -> bool:
     return all(comparable(d) == reference for d in group[1:])
 
 
-def _deployable(draft: Draft) -> bool:
+def _concrete(draft: Draft) -> bool:
+    """Not abstract and not disabled: a node of some graph, so its dependencies are resolved.
+
+    Abstract and disabled components are never nodes (any type; helmfile releases are nodes of the
+    Atmos-shaped `describe` graphs), so a dependency they declare is neither resolved nor reported.
+    """
     metadata = draft.section.get("metadata") or {}
-    return (draft.kind == "terraform" and metadata.get("type") != "abstract"
-            and metadata.get("enabled") is not False)
+    return metadata.get("type") != "abstract" and metadata.get("enabled") is not False
+
+
+def _deployable(draft: Draft) -> bool:
+    return draft.kind == "terraform" and _concrete(draft)
 
 
 def build_instance(component: str, stack: str, kind: str, section: Mapping[str, Any], *, stack_file: str,

@@ -27,8 +27,9 @@ import yaml
 
 from harness.errors import yaml_problem
 from harness.stacks.tfvars import TfvarsError, parse_tfvars
+from harness.stacks.yaml_scalars import GoScalarLoader
 
-_BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader: type = GoScalarLoader
 
 
 class Unresolved(str):

@@ -68,3 +68,17 @@ def test_runs_without_component_need_no_stacks_repo(pytester):
     result = pytester.runpytest("-q", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
     assert not (pytester.path / "reports").exists()
+
+
+def test_an_instance_with_problems_is_one_error_item_carrying_all_of_them(pytester, repo):
+    dev = repo / "stacks" / "orgs" / "acme" / "platform" / "dev.yaml"
+    dev.write_text(dev.read_text() + "      settings:\n        depends_on:\n"
+                   "          1: {component: ghost-one}\n          2: {component: ghost-two}\n")
+    pytester.makepyfile(test_suite=SUITE)
+    collected = pytester.runpytest("--collect-only", "-q", "--stacks-repo", str(repo))
+    ids = [line.split("[", 1)[1].rstrip("]") for line in collected.outlines if "::test_instance[" in line]
+    assert len(ids) == len(set(ids)) == 6 and "web-sg@platform-ue1-dev" in ids
+    result = pytester.runpytest("-q", "--stacks-repo", str(repo), "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=5, errors=1)
+    error = [line for line in result.outlines if "ghost-one" in line]
+    assert error and "ghost-two" in error[0] and "dev.yaml" in error[0]

@@ -121,3 +121,11 @@ def test_yaml_output_repeats_shared_subtrees_instead_of_aliasing_them(make_repo,
     code, out, _ = run(capsys, "describe", "stacks", "--stacks-repo", str(repo))
     assert code == 0 and "&id" not in out and "*id" not in out
     assert out.count("deep:") == 2
+
+
+def test_list_stacks_ignores_the_dependencies_of_an_abstract_component(make_repo, capsys):
+    repo = make_repo({**REPO, "stacks/deploy/core/dev.yaml": REPO["stacks/deploy/core/dev.yaml"] + """
+            base: {metadata: {type: abstract}, settings: {depends_on: {1: {component: nowhere}}}}
+    """}, ATMOS)
+    code, out, err = run(capsys, "list", "stacks", "--repo", str(repo))
+    assert (code, out, err) == (0, "core-dev\ncore-prod\n", "")

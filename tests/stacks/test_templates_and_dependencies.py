@@ -115,3 +115,55 @@ def test_templates_inside_included_files_are_rendered_too(make_repo):
                                    "!include ../data/tags.yaml}}}}\n"),
     }, ATMOS)
     assert load(repo).get("app@ue1-dev").vars["tags"] == {"owner": "dev-team"}
+
+
+def test_abstract_and_disabled_components_get_no_dependencies_and_no_errors(make_repo):
+    repo = make_repo({
+        "stacks/catalog/app.yaml": """
+            components:
+              terraform:
+                app-defaults:
+                  metadata: {type: abstract}
+                  settings: {depends_on: {1: {component: nowhere}}}
+                  dependencies: {components: [{component: vpc}]}
+        """,
+        "stacks/deploy/dev.yaml": """
+            import: [catalog/app]
+            vars: {environment: ue1, stage: dev}
+            components:
+              terraform:
+                vpc: {}
+                off-app:
+                  metadata: {enabled: false}
+                  dependencies: {components: [{component: missing}]}
+                app:
+                  metadata: {inherits: [app-defaults]}
+                  settings: {depends_on: {1: {component: vpc}}}
+        """}, ATMOS)
+    stacks = load(repo)
+    assert stacks.errors == ()
+    abstract, disabled = stacks.get("app-defaults@ue1-dev"), stacks.get("off-app@ue1-dev")
+    assert abstract.dependencies == () and abstract.dependency_errors == ()
+    assert disabled.dependencies == () and disabled.dependency_errors == ()
+    assert stacks.get("app@ue1-dev").dependencies == ("vpc@ue1-dev",)
+
+
+def test_a_dependency_on_itself_is_kept_and_reported_as_a_cycle(make_repo, capsys):
+    from harness.cli import main
+    from harness.graph import DependencyGraph
+
+    repo = make_repo({"stacks/deploy/dev.yaml": """
+        vars: {environment: ue1, stage: dev}
+        components:
+          terraform:
+            vpc: {settings: {depends_on: {1: {component: vpc}}}}
+            subnet: {dependencies: {components: [{component: vpc}]}}
+            kms: {}
+    """}, ATMOS)
+    stacks = load(repo)
+    assert stacks.errors == () and stacks.get("vpc@ue1-dev").dependencies == ("vpc@ue1-dev",)
+    graph = DependencyGraph.build(stacks)
+    assert graph.cycles == (("vpc@ue1-dev",),)
+    assert graph.blocked == {"vpc@ue1-dev", "subnet@ue1-dev"} and graph.batches() == (("kms@ue1-dev",),)
+    assert main(["graph", "--stacks-repo", str(repo), "--format", "json"]) == 1
+    assert "cycle: vpc@ue1-dev -> vpc@ue1-dev" in capsys.readouterr().err

@@ -6,7 +6,7 @@ import io
 import json
 import logging
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.log import MASK, Redactor, is_secret_key, setup_logging
@@ -86,3 +86,36 @@ def test_json_log_format_is_one_object_per_line_and_redacted():
     assert entries[-1]["level"] == "WARNING"
     assert "canary-json-secret" not in entries[-1]["message"]
     logging.getLogger().handlers.clear()
+
+
+CANARY = "CanaryValue7"
+
+
+def test_a_list_under_a_secret_named_key_is_masked_item_by_item():
+    data = {"api_token": [CANARY + "a", CANARY + "b"], "credentials": {"user": "me", "password": CANARY}}
+    assert Redactor().redact_obj(data) == {"api_token": [MASK, MASK],
+                                           "credentials": {"user": "me", "password": MASK}}
+    for text in (json.dumps(data), json.dumps(data, indent=2)):
+        assert json.loads(Redactor().redact(text)) == Redactor().redact_obj(data)
+    yaml_flow = f"api_token: [{CANARY}a, '{CANARY}b', \"{CANARY}],c\"] next"
+    assert Redactor().redact(yaml_flow) == f"api_token: [{MASK}, '{MASK}', \"{MASK}\"] next"
+
+
+def test_escaped_json_secrets_are_masked_whole():
+    inner = json.dumps({"user": "u", "password": CANARY, "note": 'a "quoted" word'})
+    assert Redactor().redact(json.dumps({"secret_string": inner})) == json.dumps({"secret_string": MASK})
+    # A secret-named key inside an escaped JSON value of an ordinary key.
+    out = Redactor().redact(json.dumps({"config": json.dumps({"user": "u", "password": CANARY})}))
+    assert CANARY not in out and '\\"user\\": \\"u\\"' in out
+
+
+_ANY_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_ANY_TEXT, min_size=1, max_size=4), st.dictionaries(_ANY_TEXT, _ANY_TEXT, max_size=4))
+def test_lists_and_escaped_json_under_secret_keys_never_leak(items, inner):
+    redactor = Redactor()
+    assert redactor.redact(json.dumps({"api_token": items})) == json.dumps({"api_token": [MASK] * len(items)})
+    assert redactor.redact(json.dumps({"secret_string": json.dumps(inner)})) == \
+        json.dumps({"secret_string": MASK})
