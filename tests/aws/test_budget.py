@@ -79,6 +79,8 @@ def test_budget_under_xdist_is_split_so_the_run_never_exceeds_it(moto, tmp_path)
     assert code == 1
     document = read_document(tmp_path / "drift.json")
     assert document["run"]["workers"] == 2
-    assert 0 < document["summary"]["api_calls"]["total"] <= 8
+    calls = document["summary"]["api_calls"]
+    assert 0 < calls["total"] <= 8
+    assert sum(scope["calls"] for scope in calls["by_scope"].values()) == calls["total"]   # both workers
     budget_errors = [e for e in document["errors"] if "API budget of 8 calls" in e["message"]]
     assert budget_errors and document["summary"]["errors"] == len(document["errors"])

@@ -164,3 +164,18 @@ def test_duration_text():
     assert duration_text("2026-11-26T01:00:00Z", "2026-11-26T02:03:04Z") == "1h 03m 04s"
     assert duration_text("2026-11-26T01:00:00Z", "2026-11-26T01:00:09Z") == "9s"
     assert duration_text("nonsense", "2026-11-26T01:00:09Z") == ""
+
+
+def test_header_shows_api_calls_by_account_and_region_with_latency():
+    from harness.aws.meter import ApiMeter, CallKey
+
+    meter = ApiMeter()
+    meter.record(CallKey("s3", "ListBuckets", "111122223333", "eu-west-1", "ok"), latency=0.012)
+    meter.record(CallKey("s3", "GetBucketTagging", "111122223333", "eu-west-1", "failed"), latency=0.5)
+    document = document_of(InstanceResult("a@dev", resources=1, checked=1))
+    document["summary"]["api_calls"] = meter.summary()
+    html = render_drift_report(document, redactor=Redactor())
+    assert "2 (0 throttled, 0 retried, 1 failed)" in html
+    row = re.search(r'<tr data-scope="111122223333/eu-west-1">(.*?)</tr>', html).group(1)
+    assert re.findall(r"<td>(.*?)</td>", row) == ["111122223333/eu-west-1", "2", "1", "0", "0",
+                                                  "13.5 ms", "500 ms", "500 ms"]   # p50: its bucket bound
