@@ -110,7 +110,10 @@ def apply_scenario(pool: SessionPool, stack_set: StackSet, provisioned: Provisio
 
 
 def run_drift_suite(config: HarnessConfig, *, workers: int = 0, extra: list[str] | None = None) -> int:
-    """Run `pytest suites/test_drift.py` in a subprocess against the configured endpoint; its exit code."""
+    """Run `pytest suites/test_drift.py` in a subprocess against the configured endpoint; its exit code.
+
+    The run's `api_budget` and `inject_aws_faults` apply to this suite run only, never to provisioning.
+    """
     if not (SUITES / "test_drift.py").is_file():
         raise HarnessError("the suites folder is not available", where=SUITES,
                            hint="run the demo from a source checkout of stackharness")
@@ -122,9 +125,20 @@ def run_drift_suite(config: HarnessConfig, *, workers: int = 0, extra: list[str]
         command += ["--aws-endpoint-url", config.aws_endpoint_url]
     if workers:
         command += ["-n", str(workers)]
+    command += aws_access_options(config)
     command += extra or []
     log.debug("running %s", " ".join(command))
     return subprocess.run(command, cwd=SOURCE_ROOT, env=dict(os.environ), check=False).returncode
+
+
+def aws_access_options(config: HarnessConfig) -> list[str]:
+    """The run's `--api-budget` and `--inject-aws-faults`, for the drift suite (provisioning has neither)."""
+    options = []
+    if config.api_budget is not None:
+        options += ["--api-budget", str(config.api_budget)]
+    if config.inject_aws_faults:
+        options += ["--inject-aws-faults", config.inject_aws_faults]
+    return options
 
 
 def check_outcome(config: HarnessConfig, scenario: Scenario) -> tuple[ScenarioOutcome, dict[str, Any]]:

@@ -204,6 +204,22 @@ def run_stamp(timestamp: float | None = None) -> str:
     return datetime.fromtimestamp(timestamp or time.time(), UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
+def reserve_run_stamp(report_dir: Path, *, clock: Callable[[], float] = time.time,
+                      sleep: Callable[[float], None] = time.sleep) -> str:
+    """A stamp whose `run-<stamp>/` log folder did not exist (created here), so two runs started in the
+    same second never share logs (they are appended to) or `run-<stamp>.json`: the later one waits
+    for the next second."""
+    report_dir.mkdir(parents=True, exist_ok=True)
+    while True:
+        now = clock()
+        stamp = run_stamp(now)
+        try:
+            (report_dir / f"run-{stamp}").mkdir()
+            return stamp
+        except FileExistsError:
+            sleep(1.001 - now % 1)
+
+
 @dataclass
 class Runner:
     """Runs `command` for `instances` (see the module docstring). Not reusable: one `run()` per Runner."""

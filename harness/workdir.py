@@ -16,7 +16,6 @@ Example: two instances `app@dev` and `app@prod` of one component get `work/app@d
 
 from __future__ import annotations
 
-import filecmp
 import hashlib
 import json
 import os
@@ -30,6 +29,7 @@ from harness.stacks.model import ComponentInstance
 
 BACKEND_FILE = "backend.tf.json"
 INIT_MARKER = ".terraform/stackharness-init.sha256"   # digest of the configuration last initialised
+LOCK_FILE = ".terraform.lock.hcl"
 _NEVER_SYNCED = {".terraform", "terraform.tfstate.d"}
 _LOCAL_STATE = (".tfstate", ".tfstate.backup")
 
@@ -40,32 +40,39 @@ class WorkdirError(HarnessError):
 
 @dataclass(frozen=True)
 class Workdir:
-    """A prepared working directory."""
+    """A prepared working directory; `digest` is its configuration as prepared, before Terraform ran."""
 
     path: Path
     vars_file: Path
     backend_file: Path | None
-
-    def config_digest(self) -> str:
-        """A digest of the Terraform configuration (every .tf/.tf.json and the lock file): when it
-        differs from the last `terraform init`, init runs again."""
-        digest = hashlib.sha256()
-        for path in sorted(self.path.rglob("*")):
-            relative = path.relative_to(self.path)
-            if relative.parts[0] in _NEVER_SYNCED or not path.is_file():
-                continue
-            if path.name.endswith((".tf", ".tf.json")) or path.name == ".terraform.lock.hcl":
-                digest.update(str(relative).encode() + b"\0" + path.read_bytes() + b"\0")
-        return digest.hexdigest()
+    digest: str
 
     def needs_init(self) -> bool:
         marker = self.path / INIT_MARKER
-        return not marker.is_file() or marker.read_text().strip() != self.config_digest()
+        return not marker.is_file() or marker.read_text().strip() != self.digest
 
     def mark_initialised(self) -> None:
+        """Record the digest taken when the directory was prepared (not after init: init writes files)."""
         marker = self.path / INIT_MARKER
         marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.write_text(self.config_digest() + "\n")
+        marker.write_text(self.digest + "\n")
+
+
+def config_digest(path: Path, *, lock_file: bool) -> str:
+    """A digest of the Terraform configuration in `path`: every .tf/.tf.json, and the lock file when
+    `lock_file` (the component has one). When it differs from the last `terraform init`, init runs again.
+
+    A lock file the component does not have is Terraform's own output (init writes it): left out, so
+    init writing or updating it never makes the next run initialise again.
+    """
+    digest = hashlib.sha256()
+    for file in sorted(path.rglob("*")):
+        relative = file.relative_to(path)
+        if relative.parts[0] in _NEVER_SYNCED or not file.is_file():
+            continue
+        if file.name.endswith((".tf", ".tf.json")) or (lock_file and str(relative) == LOCK_FILE):
+            digest.update(str(relative).encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def vars_file_name(instance: ComponentInstance) -> str:
@@ -99,6 +106,9 @@ def prepare(instance: ComponentInstance, root: Path, *, endpoint_url: str | None
                            hint="check `metadata.component` and components.terraform.base_path in atmos.yaml")
     target = root / instance.id
     generated = {BACKEND_FILE, vars_file_name(instance)}
+    own_lock = (source / LOCK_FILE).is_file()
+    if not own_lock:
+        generated.add(LOCK_FILE)        # keep the one `terraform init` wrote: without it, init must run again
     sync_tree(source, target, keep=generated)
     backend = backend_config(instance, endpoint_url)
     backend_file = None
@@ -107,7 +117,7 @@ def prepare(instance: ComponentInstance, root: Path, *, endpoint_url: str | None
         _write_if_changed(backend_file, json.dumps(backend, indent=2, sort_keys=True) + "\n")
     vars_file = target / vars_file_name(instance)
     _write_if_changed(vars_file, json.dumps(dict(instance.vars), indent=2, sort_keys=True, default=str) + "\n")
-    return Workdir(target, vars_file, backend_file)
+    return Workdir(target, vars_file, backend_file, config_digest(target, lock_file=own_lock))
 
 
 def sync_tree(source: Path, target: Path, *, keep: set[str] = frozenset()) -> None:  # type: ignore[assignment]
@@ -123,7 +133,8 @@ def sync_tree(source: Path, target: Path, *, keep: set[str] = frozenset()) -> No
         destination = target / relative
         if path.is_dir():
             destination.mkdir(parents=True, exist_ok=True)
-        elif not destination.is_file() or not filecmp.cmp(path, destination, shallow=False):
+        elif not destination.is_file() or path.read_bytes() != destination.read_bytes():
+            # (content only: filecmp caches by size and mtime, which can miss a same-size edit)
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, destination)
     for path in sorted(target.rglob("*"), reverse=True):   # children before their folders

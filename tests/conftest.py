@@ -56,3 +56,33 @@ def raw(moto: str) -> Callable[..., Any]:
 
 
 pytest_plugins = ["pytester"]
+
+
+# -- what happened to the Terraform interop tests, at the end of the run (CI's log shows it) ---------
+_TERRAFORM_OUTCOMES: dict[str, str | None] = {}   # node id -> skip reason, None when it ran (this process)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if "terraform" not in report.keywords:
+        return
+    if report.skipped:
+        longrepr = report.longrepr
+        reason = str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr)
+        _TERRAFORM_OUTCOMES[report.nodeid] = reason.removeprefix("Skipped: ")
+    elif report.when in ("setup", "call"):
+        _TERRAFORM_OUTCOMES.setdefault(report.nodeid, None)
+
+
+def terraform_summary(outcomes: dict[str, str | None]) -> str:
+    """`terraform interop tests: N ran, M skipped (reason; ...)`."""
+    ran = sum(reason is None for reason in outcomes.values())
+    reasons = sorted({reason for reason in outcomes.values() if reason is not None})
+    skipped = len(outcomes) - ran
+    return (f"terraform interop tests: {ran} ran, {skipped} skipped"
+            + (f" ({'; '.join(reasons)})" if reasons else ""))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Under xdist the controller sees every worker's reports, so this counts the whole run."""
+    if _TERRAFORM_OUTCOMES:
+        terminalreporter.write_line(terraform_summary(_TERRAFORM_OUTCOMES))

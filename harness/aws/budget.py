@@ -14,10 +14,11 @@ class ApiBudget:
     cutting a call off between attempts would turn a throttled-but-fine read into an error.
     """
 
-    def __init__(self, limit: int | None) -> None:
+    def __init__(self, limit: int | None, *, run_limit: int | None = None) -> None:
         if limit is not None and limit < 0:
             raise ValueError("the API budget cannot be negative")
         self.limit = limit
+        self.run_limit = run_limit if run_limit is not None else limit   # the whole run's N (for messages)
         self._lock = threading.Lock()
         self.used = 0
         self.refused = 0
@@ -34,8 +35,22 @@ class ApiBudget:
                 self.used += 1
                 return
             self.refused += 1
+        share = "" if self.run_limit == self.limit else f" (this worker's share: {self.limit})"
         raise ApiBudgetExceeded(
-            f"API budget of {self.limit} calls is spent; {operation_name} in {region} was not called",
+            f"API budget of {self.run_limit} calls{share} is spent; {operation_name} in {region} was not called",
             where="api_budget",
             hint="raise --api-budget (or api_budget in stackharness.yaml) or narrow the run; "
                  "everything not checked is reported as an error")
+
+
+def worker_share(limit: int | None, index: int, workers: int) -> int | None:
+    """Worker `index` of `workers`' part of a run budget: N//W, plus one for the first N%W workers.
+
+    The parts add up to N. A replacement worker (index >= workers, started after a crash) gets 0: the
+    calls its predecessor made are unknown, so anything more could exceed N.
+    """
+    if limit is None:
+        return None
+    if index >= workers:
+        return 0
+    return limit // workers + (1 if index < limit % workers else 0)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from harness.aws.batching import operation_name, paginate
-from harness.aws.budget import ApiBudget
+from harness.aws.budget import ApiBudget, worker_share
 from harness.aws.clock import Clock, SystemClock
 from harness.aws.credentials import ROLE_SESSION_NAME
 from harness.aws.faults import FaultInjector, FaultSpec
@@ -49,18 +49,20 @@ class AwsContext:
 
     @classmethod
     def from_config(cls, config: HarnessConfig, *, redactor: Redactor, read_only: bool = True,
-                    worker_id: str | None = None, clock: Clock | None = None,
-                    jitter: Jitter | None = None) -> AwsContext:
+                    worker_id: str | None = None, worker_slot: tuple[int, int] | None = None,
+                    clock: Clock | None = None, jitter: Jitter | None = None) -> AwsContext:
         """Build the pool, meter, budget (`api_budget`), guard and faults (`inject_aws_faults`).
 
-        The budget applies per process: under xdist give each worker its share. Fault decisions
+        The budget applies per process; `worker_slot=(k, W)` (xdist worker k of W) gives this process
+        its share of `api_budget` (`worker_share`), so the workers together never exceed it. Fault decisions
         depend only on the seed and the call, so every worker injects the same faults into the same
         calls (see `harness.aws.faults`). `clock` and `jitter` are for tests (fake time, exact
         backoff). Raises `ConfigError` for a bad fault spec or an undefined `--profile`.
         """
         clock = clock or SystemClock()
         faults = FaultSpec.parse(config.inject_aws_faults)
-        meter, budget = ApiMeter(), ApiBudget(config.api_budget)
+        limit = worker_share(config.api_budget, *worker_slot) if worker_slot else config.api_budget
+        meter, budget = ApiMeter(), ApiBudget(limit, run_limit=config.api_budget)
         guard = ReadOnlyGuard(redactor, read_only=read_only)
         run_profile = config.profile_for(None)
         hooks = CallHooks(guard=guard, meter=meter, budget=budget, clock=clock,

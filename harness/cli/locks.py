@@ -74,7 +74,10 @@ def run_list(ctx: CommandContext) -> int:
     elif scan.rows:
         _table(ctx, scan.rows)
     else:
-        ctx.print("no locks found")
+        ctx.print("no locks found" + (" in the backends that could be read" if scan.problems else ""))
+    if ctx.args.format != "json":
+        for problem in scan.problems:
+            ctx.print(f"[red]not read:[/] {problem} (its locks are unknown)")
     return EXIT_ERROR if scan.problems else EXIT_CLEAN
 
 

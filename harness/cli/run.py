@@ -34,6 +34,7 @@ from harness.runner import (
     Runner,
     RunReport,
     previous_durations,
+    reserve_run_stamp,
     run_stamp,
     write_report,
 )
@@ -103,7 +104,7 @@ def run(ctx: CommandContext) -> int:
         raise UsageError("no deployable instance matches the selection",
                          hint="list the instances with `stackharness graph --format json`")
     report_dir = ctx.config.report_dir
-    stamp = run_stamp()
+    stamp = run_stamp() if args.dry_run else reserve_run_stamp(report_dir)
     chosen = {i.id for i in instances}
     runner = Runner(instances, command, work_root=args.work_dir or report_dir / "work",
                     log_dir=report_dir / f"run-{stamp}", graph=graph, concurrency=args.concurrency,

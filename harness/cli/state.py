@@ -11,7 +11,7 @@ from harness.cli.common import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, CommandCon
 from harness.cli.stacks_access import client_pool, load_stacks
 from harness.cli.tables import print_table
 from harness.inventory.registry import supported_types
-from harness.state.verify import failed, verify_states
+from harness.state.verify import failed, incomplete, verify_states
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -25,7 +25,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run_verify(ctx: CommandContext) -> int:
-    """Exit 1 when any check fails, 2 when the repository could not be fully resolved, else 0."""
+    """Exit 2 when some check was not made (API budget spent) or, without a fail, when the repository
+    could not be fully resolved; 1 when any check fails; else 0."""
     stacks = load_stacks(ctx)
     rows = verify_states(stacks.instances, client_pool(ctx), config=ctx.config, known_types=supported_types(),
                          redactor=ctx.redactor)
@@ -36,6 +37,11 @@ def run_verify(ctx: CommandContext) -> int:
                     [(r.instance, r.check, r.status, r.detail) for r in rows], status_column="status")
         counts = Counter(r.status for r in rows)
         ctx.print(f"{counts['ok']} ok, {counts['warn']} warn, {counts['fail']} fail")
+        unmade = sum(r.not_checked for r in rows)
+        if unmade:
+            ctx.print(f"{unmade} check(s) not made: the API budget is spent, the verification is incomplete")
+    if incomplete(rows):
+        return EXIT_ERROR
     if failed(rows):
         return EXIT_FINDINGS
     return EXIT_ERROR if stacks.errors else EXIT_CLEAN

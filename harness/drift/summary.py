@@ -25,7 +25,8 @@ def summarise(results: Iterable[InstanceResult], *, instances: int, extra_errors
         "unchecked": sum(r.unchecked for r in results),
         **finding_counts(findings),
         "errors": len(errors),
-        "api_calls": dict(api_calls or {"total": 0, "by_operation": {}, "retried": 0, "throttled": 0}),
+        "api_calls": dict(api_calls or {"total": 0, "by_operation": {}, "retried": 0, "throttled": 0,
+                                        "failed": 0, "by_scope": {}}),
     }
 
 

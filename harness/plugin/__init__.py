@@ -7,6 +7,7 @@ In runs that use no stackharness fixture the plugin does nothing.
 
 from __future__ import annotations
 
+import logging
 import os
 
 import pytest
@@ -51,6 +52,8 @@ from harness.state.assertions import StateCheckFailed
 MESSAGE_ONLY = (DriftFound, StateCheckFailed, EvaluationFailed, HarnessError)
 # Report-side hooks live in their own modules: Allure labels/attachments, JUnit properties, --shard.
 pytest_plugins = ["harness.plugin.allure_labels", "harness.plugin.junit", "harness.plugin.sharding"]
+
+log = logging.getLogger(__name__)
 
 
 def is_controller(config: pytest.Config) -> bool:
@@ -133,9 +136,20 @@ class ControllerReports:
         self.config = config
         self.collector = RunCollector()
         self.written: list[str] = []
+        self._ids: set[str] | None = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        self.collector.add(report)
+        self.collector.add(report, instance_ids=self._instance_ids)
+
+    def _instance_ids(self) -> set[str]:
+        """The ids of the run's instance parameters (for crash reports, which carry no payload)."""
+        if self._ids is None:
+            try:
+                self._ids = {p.id for p in harness_session(self.config).parameters()}
+            except Exception as exc:  # the run's reports must still be written
+                log.error("stackharness: cannot list the run's instances for a crash report: %s", exc)
+                self._ids = set()
+        return self._ids
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.collector.empty:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 
 from harness.aws.meter import ApiMeter
 from harness.drift.findings import EvaluationError, InstanceResult
-from harness.plugin.transport import payload
+from harness.plugin.transport import crash_payload, payload
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ class ItemRecord:
     facts: dict[str, Any] = field(default_factory=dict)
     outcome: str = "passed"                # passed | failed | error | skipped
     message: str = ""
+    crashed: bool = False                  # its worker died while running it
 
 
 @dataclass
@@ -41,8 +43,12 @@ class RunCollector:
     workers: set[str] = field(default_factory=set)
     meters: dict[str, dict[str, Any]] = field(default_factory=dict)   # worker -> latest meter snapshot
 
-    def add(self, report: pytest.TestReport) -> None:
+    def add(self, report: pytest.TestReport, *, instance_ids: Callable[[], Collection[str]] | None = None) -> None:
+        """Record a report. A failed report without payload (xdist's report of a crashed worker) counts
+        for the instance its node id names among `instance_ids()` (read only for such reports)."""
         data = payload(report)
+        if data is None and report.failed and instance_ids is not None:
+            data = crash_payload(report, instance_ids())
         if data is None:
             return
         record = self.items.setdefault(report.nodeid, ItemRecord(data["instance"], data["suite"]))
@@ -51,8 +57,13 @@ class RunCollector:
         if data.get("api_calls"):
             self.meters[data.get("worker", "main")] = data["api_calls"]
         outcome = _outcome(report)
-        if outcome != "passed" and record.outcome in ("passed", "skipped"):
-            record.outcome, record.message = outcome, _message(report)
+        if data.get("crashed"):
+            outcome, message = "error", f"worker crashed while checking {data['instance']} ({_message(report)})"
+        else:
+            message = _message(report) if outcome != "passed" else ""
+        if data.get("crashed") or (outcome != "passed" and record.outcome in ("passed", "skipped")):
+            record.outcome, record.message = outcome, message
+        record.crashed = record.crashed or bool(data.get("crashed"))
 
     def api_calls(self) -> dict[str, Any]:
         """`summary.api_calls` over every worker's latest meter snapshot."""
@@ -86,8 +97,8 @@ class RunCollector:
         for record in sorted(self.drift_records(), key=lambda r: r.instance):
             if "drift" in record.facts:
                 results.append(InstanceResult.from_json(record.facts["drift"]))
-                if record.outcome == "error":
-                    continue  # its evaluation errors are inside the result
+                if record.crashed:   # checked in setup, then the worker died: the item did not finish
+                    errors.append(EvaluationError(record.instance, record.message))
             elif record.outcome in ("error", "failed"):
                 errors.append(EvaluationError(record.instance, record.message or "could not be evaluated"))
             elif record.outcome == "skipped":

@@ -103,7 +103,8 @@ class HarnessSession:
             from harness.aws.context import AwsContext
 
             return AwsContext.from_config(self.config, redactor=self.redactor,
-                                          worker_id=os.environ.get("PYTEST_XDIST_WORKER"))
+                                          worker_id=os.environ.get("PYTEST_XDIST_WORKER"),
+                                          worker_slot=worker_slot(self.pytest_config))
         except HarnessError as exc:
             raise pytest.UsageError(f"stackharness: {exc}") from None
 
@@ -172,6 +173,20 @@ class HarnessSession:
                              hint="only the S3 backend is supported; set backend.s3.bucket")
         s3 = self.pool.backend_client(instance, "s3")
         return read_state(s3, instance.state_bucket, instance.state_key, redactor=self.redactor)
+
+
+def worker_slot(config: pytest.Config) -> tuple[int, int] | None:
+    """(k, W) for xdist worker `gwk` of W workers; None in the controller or without xdist.
+
+    A worker id that is not `gw<number>` gets slot (W, W): no share of the API budget.
+    """
+    workerinput = getattr(config, "workerinput", None)
+    if not workerinput:
+        return None
+    count = int(workerinput.get("workercount") or os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1)
+    ident = str(workerinput.get("workerid", ""))
+    index = ident.removeprefix("gw")
+    return (int(index) if index.isdigit() else count), count
 
 
 SESSION_KEY = pytest.StashKey[HarnessSession]()

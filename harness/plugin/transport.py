@@ -7,6 +7,7 @@ receives them in `pytest_runtest_logreport` and alone writes drift.json and the 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import pytest
@@ -52,3 +53,24 @@ def attach(item: pytest.Item, report: pytest.TestReport, *, worker: str,
 def payload(report: pytest.TestReport) -> dict[str, Any] | None:
     """The stackharness payload of a report, or None."""
     return getattr(report, REPORT_ATTR, None)
+
+
+def crash_payload(report: pytest.TestReport, instance_ids: Collection[str]) -> dict[str, Any] | None:
+    """A payload for xdist's report of an item whose worker crashed (it carries none), when the item
+    checks one of `instance_ids`: `test_drift[vpc@prod]` -> instance `vpc@prod`, suite `test_drift`.
+
+    So the item is counted (as an error), never silently dropped from drift.json.
+    """
+    if not report.failed or payload(report) is not None:
+        return None
+    name = report.nodeid.rsplit("::", 1)[-1]
+    suite, bracket, param = name.partition("[")
+    param = param.removesuffix("]") if bracket else ""
+    # Other parameters join the id with "-" (`test_x[vpc@prod-1]`); ids may contain "-" themselves.
+    matches = [i for i in instance_ids if param == i or param.startswith(i + "-") or param.endswith("-" + i)
+               or f"-{i}-" in param]
+    if not matches:
+        return None
+    node = getattr(report, "node", None)
+    worker = getattr(getattr(node, "gateway", None), "id", None) or "controller"
+    return {"instance": max(matches, key=len), "suite": suite, "facts": {}, "worker": worker, "crashed": True}

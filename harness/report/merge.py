@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from harness.aws.meter import ApiMeter
+from harness.aws.meter import ApiMeter, merge_scopes
 from harness.drift.findings import Finding
 from harness.drift.summary import finding_counts
 from harness.errors import HarnessError
@@ -116,18 +116,21 @@ def _summary(documents: Sequence[Mapping[str, Any]], findings: list[dict[str, An
 
 
 def merge_api_calls(summaries: Any) -> dict[str, Any]:
-    """Sum `summary.api_calls` blocks (totals and per operation)."""
+    """Sum `summary.api_calls` blocks (totals, per operation, per account/region with latency)."""
     by_operation: dict[str, int] = {}
-    total = retried = throttled = 0
+    total = retried = throttled = failed = 0
+    summaries = list(summaries)
     for block in summaries:
         total += int(block.get("total", 0) or 0)
         retried += int(block.get("retried", 0) or 0)
         throttled += int(block.get("throttled", 0) or 0)
+        failed += int(block.get("failed", 0) or 0)
         for operation, count in (block.get("by_operation") or {}).items():
             by_operation[operation] = by_operation.get(operation, 0) + int(count)
     shape = ApiMeter().summary()            # the same keys an unsharded run writes
     return {**shape, "total": total, "by_operation": dict(sorted(by_operation.items())), "retried": retried,
-            "throttled": throttled}
+            "throttled": throttled, "failed": failed,
+            "by_scope": merge_scopes(block.get("by_scope") or {} for block in summaries)}
 
 
 def _graph(documents: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:

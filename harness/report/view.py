@@ -81,8 +81,15 @@ def header(document: Mapping[str, Any]) -> dict[str, Any]:
         "workers": run.get("workers", 1), "shard": run.get("shard"),
         "shards": run.get("shards") or [],
         "api_total": api.get("total", 0), "api_throttled": api.get("throttled", 0),
-        "api_retried": api.get("retried", 0),
+        "api_retried": api.get("retried", 0), "api_failed": api.get("failed", 0),
+        "api_scopes": [{"scope": name, **{k: scope.get(k, 0) for k in ("calls", "failed", "throttled", "retried")},
+                        **{k: _ms(scope.get("latency_ms", {}).get(k)) for k in ("p50", "p95", "max")}}
+                       for name, scope in sorted((api.get("by_scope") or {}).items())],
     }
+
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:g} ms"
 
 
 # -- heat map ------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from harness.errors import AwsAccessError
 from harness.log import Redactor
 from harness.state.lockinfo import default_who, format_created
 from harness.state.locks import DYNAMODB, ORPHANED, STALE, LockRow
@@ -103,7 +104,7 @@ def _clean(plan: Iterable[LockRow], clients: ClientSource, audit: AuditLog, *, b
             log.info("left alone %s: %s", row.location, exc)
             outcomes.append(CleanupOutcome(row, CHANGED, str(exc)))
             continue
-        except (ClientError, BotoCoreError) as exc:
+        except (ClientError, BotoCoreError, AwsAccessError) as exc:  # budget spent: not removed, say so
             log.error("could not remove %s: %s", row.location, exc)
             outcomes.append(CleanupOutcome(row, FAILED, str(exc)))
             continue

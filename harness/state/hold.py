@@ -15,7 +15,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from harness import __version__
-from harness.errors import StateError
+from harness.errors import AwsAccessError, StateError
 from harness.state.lockinfo import LockInfo, LockInfoError, new_lock_info, parse_lock_info
 from harness.state.writes import LockChanged, delete_lock_item, put_lock_item
 
@@ -72,8 +72,8 @@ def _release(dynamodb: Any, table: str, lock_id_key: str, lock: LockInfo) -> Non
             log.warning("state lock %s (%s) was removed or replaced by someone else while held; "
                         "left as it is", lock_id_key, lock.id)
             return
-        except (ClientError, BotoCoreError) as exc:
-            if attempt == _RELEASE_ATTEMPTS:
+        except (ClientError, BotoCoreError, AwsAccessError) as exc:
+            if attempt == _RELEASE_ATTEMPTS or isinstance(exc, AwsAccessError):   # a budget never refills
                 raise StateError(f"could not release state lock {lock.id}: {exc}",
                                  where=f"dynamodb://{table}/{lock_id_key}",
                                  hint=f"run `terraform force-unlock {lock.id}` in the component") from exc
@@ -86,7 +86,7 @@ def _holder(dynamodb: Any, table: str, lock_id_key: str) -> str:
         item = dynamodb.get_item(TableName=table, Key={"LockID": {"S": lock_id_key}},
                                  ConsistentRead=True).get("Item") or {}
         holder = parse_lock_info(item.get("Info", {}).get("S", ""))
-    except (ClientError, BotoCoreError, LockInfoError):
+    except (ClientError, BotoCoreError, AwsAccessError, LockInfoError):
         return "another process (its lock info is unreadable)"
     return f"{holder.id} ({holder.operation or 'unknown operation'} by {holder.who or 'unknown'} " \
            f"since {holder.created_text or 'an unknown time'})"

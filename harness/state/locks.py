@@ -19,6 +19,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from harness.config import HarnessConfig
+from harness.errors import AwsAccessError
 from harness.stacks.model import ComponentInstance
 from harness.state.layout import (
     is_digest_item_id,
@@ -173,17 +174,23 @@ def judge(lock: FoundLock, target: StateTarget | None, threshold: float, as_of: 
 
 
 def _guarded(found: Iterator[FoundLock], location: str, problems: list[BackendProblem]) -> list[FoundLock]:
-    """Read a backend fully; an AWS error becomes a problem (the backend's locks are unknown)."""
+    """Read a backend; an AWS error, or a call refused (budget spent, role), becomes a problem: the
+    backend's other locks are unknown. Locks read before the error are kept."""
+    locks: list[FoundLock] = []
     try:
-        return list(found)
+        for lock in found:
+            locks.append(lock)
+        return locks
     except ClientError as exc:
         error = exc.response.get("Error", {})
         message = f"{error.get('Code', 'error')}: {error.get('Message', '')}".rstrip(": ")
     except BotoCoreError as exc:
         message = str(exc)
+    except AwsAccessError as exc:
+        message = f"not fully read: {exc.what}"
     log.error("cannot read locks in %s: %s", location, message)
     problems.append(BackendProblem(location, message))
-    return []
+    return locks
 
 
 def _dynamodb_locks(dynamodb: Any, region: str, table: str) -> Iterator[FoundLock]:

@@ -2,7 +2,8 @@
 orphans and resource types the inventory cannot check.
 
 Each check yields a row `{instance, check, status, detail}` with status ok, warn or fail; a check
-that could not be evaluated is a `fail` with the reason, never an `ok`.
+that could not be evaluated is a `fail` with the reason, never an `ok`. A check the AWS layer did
+not let us make (`--api-budget` spent) is a `fail` marked `not_checked`: the run is incomplete.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from harness.config import HarnessConfig
-from harness.errors import StateError
+from harness.errors import ApiBudgetExceeded, AwsAccessError, StateError
 from harness.log import Redactor
 from harness.stacks.model import ComponentInstance
 from harness.state.history import read_history, serial_and_lineage
@@ -42,6 +43,7 @@ class CheckRow:
     check: str
     status: str
     detail: str
+    not_checked: bool = False              # the call was not made (budget spent): an error, not a verdict
 
     def to_dict(self) -> dict[str, Any]:
         return {"instance": self.instance, "check": self.check, "status": self.status, "detail": self.detail}
@@ -82,13 +84,25 @@ def failed(rows: Iterable[CheckRow]) -> bool:
     return any(row.status == FAIL for row in rows)
 
 
+def incomplete(rows: Iterable[CheckRow]) -> bool:
+    """True when some check was not made because the API budget was spent (the CLI exits 2)."""
+    return any(row.not_checked for row in rows)
+
+
+def _not_made(instance: str | None, check: str, exc: AwsAccessError, what: str = "") -> CheckRow:
+    """A `fail` row for a check whose AWS call was refused (budget, read-only guard, role)."""
+    return CheckRow(instance, check, FAIL, f"not checked: {what}{exc.what}",
+                    not_checked=isinstance(exc, ApiBudgetExceeded))
+
+
 def _safely(target: StateTarget, *args: Any) -> list[CheckRow]:
     """One instance's rows; an unexpected error becomes a `fail` row for it alone, never a crash."""
     try:
         return _verify_target(target, *args)
     except Exception as exc:  # the other instances must still be verified
         return [CheckRow(target.instance, "parse", FAIL,
-                         f"could not evaluate: {type(exc).__name__}: {_error_text(exc)}")]
+                         f"could not evaluate: {type(exc).__name__}: {_error_text(exc)}",
+                         not_checked=isinstance(exc, ApiBudgetExceeded))]
 
 
 def _verify_target(target: StateTarget, clients: ClientSource, config: HarnessConfig,
@@ -108,6 +122,8 @@ def _verify_target(target: StateTarget, clients: ClientSource, config: HarnessCo
         return [row("parse", FAIL, exc.message)]
     except BotoCoreError as exc:
         return [row("parse", FAIL, f"cannot read state s3://{target.bucket}/{target.state_key}: {exc}")]
+    except AwsAccessError as exc:
+        return [_not_made(target.instance, "parse", exc)]
     state: TerraformState | None = None
     if obj is not None:
         try:
@@ -119,18 +135,24 @@ def _verify_target(target: StateTarget, clients: ClientSource, config: HarnessCo
         if state is not None:
             rows.append(row("version", *_version_check(state.terraform_version,
                                                        config.max_terraform_version)))
-    digest = _digest_check(target, clients, obj)
-    if obj is not None or digest[0] != OK:
-        rows.append(row("digest", *digest))
+    try:
+        digest = _digest_check(target, clients, obj)
+    except AwsAccessError as exc:
+        rows.append(_not_made(target.instance, "digest", exc))
+    else:
+        if obj is not None or digest[0] != OK:
+            rows.append(row("digest", *digest))
     if obj is not None:
         try:
             history = read_history(s3, target.bucket, target.state_key, max_versions=max_versions)
-            (serial_status, serial_detail), (lineage_status, lineage_detail) = serial_and_lineage(history)
+            serial, lineage = serial_and_lineage(history)
+        except AwsAccessError as exc:
+            rows.extend(_not_made(target.instance, check, exc) for check in ("serial", "lineage"))
         except (ClientError, BotoCoreError) as exc:
-            serial_status = lineage_status = FAIL
-            serial_detail = lineage_detail = f"could not read the object's versions: {_error_text(exc)}"
-        rows.append(row("serial", serial_status, serial_detail))
-        rows.append(row("lineage", lineage_status, lineage_detail))
+            serial = lineage = (FAIL, f"could not read the object's versions: {_error_text(exc)}")
+            rows.extend((row("serial", *serial), row("lineage", *lineage)))
+        else:
+            rows.extend((row("serial", *serial), row("lineage", *lineage)))
     if state is not None:
         rows.append(row("unchecked_types", *_unchecked_types(state, known_types)))
     return rows
@@ -215,6 +237,9 @@ def _orphans(targets: tuple[StateTarget, ...], clients: ClientSource) -> list[Ch
             keys = _state_like_keys(clients.client("s3", region=region), bucket, names)
         except (ClientError, BotoCoreError) as exc:
             rows.append(CheckRow(None, "orphan", FAIL, f"could not list s3://{bucket}: {_error_text(exc)}"))
+            continue
+        except AwsAccessError as exc:
+            rows.append(_not_made(None, "orphan", exc, f"s3://{bucket}: "))
             continue
         rows.extend(CheckRow(None, "orphan", WARN, f"{key} (bucket {bucket}) belongs to no instance")
                     for key in keys if key not in owned)

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from harness.aws import ApiBudget
+from harness.aws.budget import worker_share
+from harness.config import load_config
+from harness.demo import DEFAULT_SCENARIO, prepare_scenario, run_drift_suite
+from harness.drift.scenarios import load_scenario
 from harness.errors import ApiBudgetExceeded, AwsAccessError, HarnessError
+from harness.report.drift_json import read_document
 
 
 def test_calls_past_the_budget_are_refused(make_aws, raw):
@@ -53,3 +58,29 @@ def test_no_budget_means_unlimited():
 def test_zero_budget_refuses_everything():
     with pytest.raises(ApiBudgetExceeded):
         ApiBudget(0).charge("s3.ListBuckets", "us-east-1")
+
+
+@pytest.mark.parametrize("limit", [0, 1, 7, 8, 250])
+@pytest.mark.parametrize("workers", [1, 2, 3, 4])
+def test_worker_shares_add_up_to_the_run_budget(limit, workers):
+    shares = [worker_share(limit, k, workers) for k in range(workers)]
+    assert sum(shares) == limit and max(shares) - min(shares) <= 1
+    assert worker_share(limit, workers, workers) == 0          # a crash's replacement: nothing more
+    assert worker_share(None, 0, workers) is None
+
+
+@pytest.mark.slow
+def test_budget_under_xdist_is_split_so_the_run_never_exceeds_it(moto, tmp_path):
+    scenario = load_scenario(DEFAULT_SCENARIO)
+    config = load_config({"aws_endpoint_url": moto, "report_dir": str(tmp_path), "api_budget": 8},
+                         cwd=tmp_path, environ={})
+    prepare_scenario(config, scenario)
+    code = run_drift_suite(config.with_overrides(stacks_repo=scenario.repo), workers=2)
+    assert code == 1
+    document = read_document(tmp_path / "drift.json")
+    assert document["run"]["workers"] == 2
+    calls = document["summary"]["api_calls"]
+    assert 0 < calls["total"] <= 8
+    assert sum(scope["calls"] for scope in calls["by_scope"].values()) == calls["total"]   # both workers
+    budget_errors = [e for e in document["errors"] if "API budget of 8 calls" in e["message"]]
+    assert budget_errors and document["summary"]["errors"] == len(document["errors"])

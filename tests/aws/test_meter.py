@@ -9,7 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.aws import ApiMeter
+from harness.aws.latency import bucket, percentile
 from harness.aws.meter import OUTCOMES, CallKey, outcome_of
+from harness.report.merge import merge_api_calls
 
 
 def test_every_call_is_counted_with_its_dimensions(make_aws, raw):
@@ -21,9 +23,15 @@ def test_every_call_is_counted_with_its_dimensions(make_aws, raw):
     with pytest.raises(Exception):  # noqa: B017 - a failed call is counted too
         aws.client("iam").get_user(UserName="ghost")
     summary = aws.meter.summary()
+    scopes = summary.pop("by_scope")
     assert summary == {"total": 4, "by_operation": {"iam.GetUser": 1, "s3.ListBuckets": 2,
                                                     "sqs.ListQueues": 1},
-                       "retried": 0, "throttled": 0}
+                       "retried": 0, "throttled": 0, "failed": 1}
+    assert {name: (s["calls"], s["failed"]) for name, s in scopes.items()} == {
+        "default/us-east-1": (3, 1), "default/eu-west-1": (1, 0)}
+    for scope in scopes.values():  # (fake clock: latencies are 0)
+        assert 0 <= scope["latency_ms"]["p50"] <= scope["latency_ms"]["p95"] <= scope["latency_ms"]["max"]
+    summary["by_scope"] = scopes
     assert aws.meter.count("sqs.ListQueues", region="eu-west-1", account="default", outcome="ok") == 1
     assert aws.meter.count("iam.GetUser", outcome="failed") == 1
     assert json.loads(json.dumps(summary)) == summary            # goes into drift.json as is
@@ -79,3 +87,33 @@ def test_merging_snapshots_equals_counting_in_one_meter(first, second):
 def test_snapshot_of_another_version_is_refused():
     with pytest.raises(ValueError, match="version"):
         ApiMeter().merge({"version": 99, "rows": []})
+
+
+@given(first=_calls, second=_calls)
+def test_merging_shard_summaries_equals_one_run(first, second):
+    """drift.json shards carry summaries, not snapshots: by_scope (with latency) still adds up exactly."""
+    shards = [json.loads(json.dumps(_meter(calls).summary())) for calls in (first, second)]
+    assert merge_api_calls(shards) == json.loads(json.dumps(_meter(first + second).summary()))
+
+
+@given(st.lists(st.floats(0.01, 60_000), min_size=1, max_size=200), st.sampled_from([0.5, 0.95]))
+def test_percentiles_are_within_one_bucket_above_the_true_value(latencies, q):
+    histogram: dict[int, int] = {}
+    for ms in latencies:
+        histogram[bucket(ms)] = histogram.get(bucket(ms), 0) + 1
+    true = sorted(latencies)[max(1, -(-int(q * 1000) * len(latencies) // 1000)) - 1]
+    reported = percentile(histogram, q, max(latencies))
+    assert true - 0.05 <= reported <= max(true, 0.25) * 2 ** 0.25 + 0.05     # (rounded to 0.1 ms)
+
+
+def test_summary_by_scope_counts_outcomes_and_latency_per_account_and_region():
+    meter = ApiMeter()
+    for latency, outcome in ((0.010, "ok"), (0.020, "ok"), (0.040, "throttled"), (2.0, "failed")):
+        meter.record(CallKey("s3", "ListBuckets", "111", "us-east-1", outcome),
+                     attempts=2 if outcome != "ok" else 1, throttles=int(outcome == "throttled"), latency=latency)
+    meter.record(CallKey("ec2", "DescribeVpcs", "222", "eu-west-1", "ok"), latency=0.005)
+    scope = meter.summary()["by_scope"]["111/us-east-1"]
+    assert (scope["calls"], scope["failed"], scope["throttled"], scope["retried"]) == (4, 1, 1, 2)
+    assert scope["latency_ms"]["max"] == 2000.0
+    assert 20 <= scope["latency_ms"]["p50"] <= 20 * 2 ** 0.25 and scope["latency_ms"]["p95"] == 2000.0
+    assert meter.summary()["by_scope"]["222/eu-west-1"]["calls"] == 1

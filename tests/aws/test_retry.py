@@ -83,8 +83,9 @@ def test_no_retry_on_access_denied(make_aws, raw, clock, moto_iam_auth, monkeypa
     assert caught.value.response["Error"]["Code"] == "AccessDenied"
     assert clock.sleeps == []
     assert aws.meter.attempts("iam.ListRoles") == 1
-    assert aws.meter.summary() == {"total": 1, "by_operation": {"iam.ListRoles": 1}, "retried": 0,
-                                   "throttled": 0}
+    summary = aws.meter.summary()
+    assert {k: summary[k] for k in ("total", "by_operation", "retried", "throttled", "failed")} == {
+        "total": 1, "by_operation": {"iam.ListRoles": 1}, "retried": 0, "throttled": 0, "failed": 1}
 
 
 def test_server_errors_are_retried_until_they_pass(make_aws, clock):

@@ -42,3 +42,17 @@ def test_provision_only_into_a_server_the_user_runs(moto, raw, tmp_path, monkeyp
     keys = [o["Key"] for o in raw("s3").list_objects_v2(Bucket="acme-demo-tfstate")["Contents"]]
     assert len(keys) == 6 and all(k.endswith("terraform.tfstate") for k in keys)
     assert not (tmp_path / "reports").exists()            # nothing was run
+
+
+def test_demo_passes_faults_and_budget_to_the_drift_suite_not_to_provisioning(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo", "--report-dir", str(tmp_path / "reports"),
+                 "--inject-aws-faults", "throttle=0.3,seed=1"]) == 0
+    assert "found exactly the scenario's 3 drift(s)" in capsys.readouterr().out
+    calls = json.loads((tmp_path / "reports" / "drift.json").read_text())["summary"]["api_calls"]
+    assert calls["throttled"] > 0 and calls["retried"] > 0
+    # a budget too small for the suite (but not applied to provisioning, which needs far more calls)
+    assert main(["demo", "--report-dir", str(tmp_path / "small"), "--api-budget", "5"]) == 1
+    document = json.loads((tmp_path / "small" / "drift.json").read_text())
+    assert document["summary"]["api_calls"]["total"] <= 5
+    assert document["errors"], "instances the budget left unchecked are errors"

@@ -74,3 +74,42 @@ def test_missing_state_is_an_error_item_not_a_pass(demo, tmp_path, raw):
     document = json.loads((tmp_path / "drift.json").read_text())
     assert [e["instance"] for e in document["errors"]] == [victim.id]
     assert "no state at this key" in document["errors"][0]["message"]
+
+
+CRASH_PLUGIN = """
+import os
+
+def _crash(item, when):
+    callspec = getattr(item, "callspec", None)
+    component = callspec.params.get("component") if callspec else None
+    if os.environ.get("CRASH_WHEN") == when and getattr(component, "id", None) == os.environ["CRASH_ID"]:
+        os._exit(3)
+
+def pytest_runtest_setup(item):
+    _crash(item, "setup")
+
+def pytest_runtest_call(item):
+    _crash(item, "call")
+"""
+
+
+@pytest.mark.parametrize("when", ["setup", "call"])
+def test_a_worker_crash_is_an_error_entry_for_its_instance_never_dropped(demo, tmp_path, when):
+    endpoint, stack_set, _, _ = demo
+    (tmp_path / "crashplugin.py").write_text(CRASH_PLUGIN)
+    instances = sorted(i.id for i in stack_set.deployable)
+    crashed = instances[0]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]),
+           "CRASH_ID": crashed, "CRASH_WHEN": when}
+    command = [sys.executable, "-m", "pytest", str(SOURCE_ROOT / "suites" / "test_drift.py"), "-q",
+               "-p", "no:cacheprovider", "-p", "crashplugin", "-n", "2",
+               "--stacks-repo", str(SOURCE_ROOT / "fixtures" / "demo"),
+               "--aws-endpoint-url", endpoint, "--report-dir", str(tmp_path)]
+    result = subprocess.run(command, cwd=SOURCE_ROOT, capture_output=True, text=True, env=env, timeout=300,
+                            check=False)
+    assert result.returncode == 1 and "crashed while running" in result.stdout, result.stdout + result.stderr
+    document = json.loads((tmp_path / "drift.json").read_text())
+    assert document["run"]["instances"] == instances
+    mine = [e for e in document["errors"] if e["instance"] == crashed]
+    assert len(mine) == 1 and mine[0]["message"].startswith(f"worker crashed while checking {crashed} (")
+    assert document["summary"]["errors"] == len(document["errors"])

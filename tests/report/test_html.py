@@ -183,3 +183,18 @@ def test_set_findings_label_their_sides_removed_and_added_in_the_report_and_atta
     assert (side(rows["tags.Owner"], "expected"), side(rows["tags.Owner"], "actual")) == ("a", "b")
     attachment = findings_table_html(document["findings"])
     assert attachment.count("removed (in state only):") == 1 and attachment.count("added (live only):") == 1
+
+
+def test_header_shows_api_calls_by_account_and_region_with_latency():
+    from harness.aws.meter import ApiMeter, CallKey
+
+    meter = ApiMeter()
+    meter.record(CallKey("s3", "ListBuckets", "111122223333", "eu-west-1", "ok"), latency=0.012)
+    meter.record(CallKey("s3", "GetBucketTagging", "111122223333", "eu-west-1", "failed"), latency=0.5)
+    document = document_of(InstanceResult("a@dev", resources=1, checked=1))
+    document["summary"]["api_calls"] = meter.summary()
+    html = render_drift_report(document, redactor=Redactor())
+    assert "2 (0 throttled, 0 retried, 1 failed)" in html
+    row = re.search(r'<tr data-scope="111122223333/eu-west-1">(.*?)</tr>', html).group(1)
+    assert re.findall(r"<td>(.*?)</td>", row) == ["111122223333/eu-west-1", "2", "1", "0", "0",
+                                                  "13.5 ms", "500 ms", "500 ms"]   # p50: its bucket bound

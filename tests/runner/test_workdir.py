@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from harness.runner import Command
+from harness.runner import Command, reserve_run_stamp
 from harness.workdir import BACKEND_FILE, WorkdirError, backend_config, prepare, sync_tree
 from tests.graph.helpers import instance
 
@@ -77,6 +77,58 @@ def test_init_is_needed_again_only_when_the_configuration_changes(tmp_path):
     assert not again.needs_init()
     changed = prepare(app(tmp_path, backend={"bucket": "other", "key": "k"}), tmp_path / "work")
     assert changed.needs_init()
+
+
+def test_files_terraform_init_writes_never_make_the_next_run_initialise_again(tmp_path):
+    work = prepare(app(tmp_path), tmp_path / "work")
+    (work.path / ".terraform.lock.hcl").write_text('provider "x" {}\n')     # init writes the lock file
+    work.mark_initialised()
+    again = prepare(app(tmp_path), tmp_path / "work")
+    assert (again.path / ".terraform.lock.hcl").is_file()                   # kept: no lock file in the component
+    assert not again.needs_init()
+    (again.path / ".terraform.lock.hcl").write_text('provider "x" { hashes = [] }\n')   # init updates it
+    assert not prepare(app(tmp_path), tmp_path / "work").needs_init()
+
+
+def test_a_lock_file_of_the_component_is_configuration(tmp_path):
+    component = app(tmp_path)
+    lock = tmp_path / "components" / "app" / ".terraform.lock.hcl"
+    lock.write_text('provider "x" { version = "1.0.0" }\n')
+    work = prepare(component, tmp_path / "work")
+    assert work.needs_init()
+    work.mark_initialised()
+    (work.path / ".terraform.lock.hcl").write_text("init added hashes\n")      # the component's copy wins again
+    again = prepare(component, tmp_path / "work")
+    assert not again.needs_init() and (again.path / ".terraform.lock.hcl").read_text() == lock.read_text()
+    lock.write_text('provider "x" { version = "2.0.0" }\n')
+    assert prepare(component, tmp_path / "work").needs_init()
+
+
+def test_a_same_size_edit_is_synced_whatever_the_mtimes(tmp_path):
+    source, target = tmp_path / "src", tmp_path / "dst"
+    source.mkdir()
+    (source / "main.tf").write_text("a = 1")
+    sync_tree(source, target)
+    sync_tree(source, target)           # compared equal once (filecmp would cache that by size and mtime)
+    stat = (source / "main.tf").stat()
+    (source / "main.tf").write_text("a = 2")
+    os.utime(source / "main.tf", ns=(stat.st_atime_ns, stat.st_mtime_ns))   # same size, same mtime
+    sync_tree(source, target)
+    assert (target / "main.tf").read_text() == "a = 2"
+
+
+def test_two_runs_in_the_same_second_get_their_own_log_folders(tmp_path):
+    now, sleeps = [1_700_000_000.25], []
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        now[0] += seconds
+
+    first = reserve_run_stamp(tmp_path, clock=lambda: now[0], sleep=sleep)
+    now[0] += 0.5
+    second = reserve_run_stamp(tmp_path, clock=lambda: now[0], sleep=sleep)
+    assert first != second and second > first and len(sleeps) == 1
+    assert (tmp_path / f"run-{first}").is_dir() and (tmp_path / f"run-{second}").is_dir()
 
 
 def test_a_missing_component_folder_is_an_error_naming_the_instance(tmp_path):

@@ -164,3 +164,49 @@ def test_state_verify(cli, backend):
     assert any(line.startswith("app@dev") and " digest " in line and " fail " in line for line in lines)
     assert any(line.startswith("-") and "old/dev/terraform.tfstate" in line for line in lines)
     assert lines[-1].endswith("1 fail")
+
+
+def _smallest_sufficient_budget(cli, *args: str) -> int:
+    for budget in range(60):
+        if cli(*args, "--api-budget", str(budget))[0] != 2:
+            return budget
+    raise AssertionError("no budget up to 60 was enough")
+
+
+def test_state_verify_past_the_api_budget_reports_what_was_not_checked_and_exits_2(cli, backend):
+    for key in ("app/dev/terraform.tfstate", "db/dev/terraform.tfstate", "old/dev/terraform.tfstate"):
+        backend.s3.put_object(Bucket="tfstate", Key=key, Body=state_json())
+    args = ("state", "verify", "--format", "json")
+    enough = _smallest_sufficient_budget(cli, *args)
+    assert enough > 3 and cli(*args, "--api-budget", str(enough))[0] == 0
+    for budget in range(enough):
+        code, out, err = cli(*args, "--api-budget", str(budget))
+        assert code == 2, (budget, err)                                 # never clean, never aborted
+        rows = json.loads(out)
+        unchecked = [r for r in rows if r["detail"].startswith("not checked:") and "API budget of" in r["detail"]]
+        assert unchecked and all(r["status"] == "fail" for r in unchecked), budget
+        assert {"app@dev", "db@dev"} <= {r["instance"] for r in rows}, budget
+    # One call short: every instance row was computed, only the orphan listing was not made.
+    rows = json.loads(cli(*args, "--api-budget", str(enough - 1))[1])
+    assert [(r["instance"], r["check"]) for r in rows if r["status"] == "fail"] == [(None, "orphan")]
+    assert sum(r["status"] == "ok" for r in rows) >= 10
+    code, out, _ = cli("state", "verify", "--api-budget", "0")
+    assert code == 2 and "check(s) not made: the API budget is spent" in out
+
+
+def test_locks_list_past_the_api_budget_keeps_the_locks_read_and_exits_2(cli, backend):
+    _seed_locks(backend)
+    enough = _smallest_sufficient_budget(cli, "locks", "list", "--format", "json")
+    def locks(out: str) -> set[tuple]:
+        return {(r["instance"], r["lock_kind"], r["lock_id"], r["verdict"]) for r in json.loads(out)}
+
+    full = locks(cli("locks", "list", "--format", "json")[1])
+    for budget in range(enough):
+        code, out, err = cli("locks", "list", "--format", "json", "--api-budget", str(budget))
+        assert code == 2 and "not fully read: API budget of" in err, budget
+        assert locks(out) < full, budget
+    kept = locks(cli("locks", "list", "--format", "json", "--api-budget", str(enough - 1))[1])
+    assert {lock for lock in full if lock[1] == "dynamodb"} < kept     # the table, then part of the bucket
+    code, out, _ = cli("locks", "list", "--api-budget", "0")
+    assert code == 2 and "no locks found in the backends that could be read" in out
+    assert "not read:" in out and "its locks are unknown" in out

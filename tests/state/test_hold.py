@@ -7,6 +7,7 @@ import logging
 
 import pytest
 
+from harness.errors import StateError
 from harness.state.hold import StateLockTimeout, hold_state_lock
 from harness.state.layout import lock_item_id
 from harness.state.locks import discover_locks
@@ -96,3 +97,17 @@ def test_a_lock_replaced_while_held_is_not_deleted(backend, caplog):
         put_dynamodb_lock(backend.dynamodb, make_instance("app", "dev"), lock_info(lock_id="apply"))
     assert _info(backend)["ID"] == "apply"
     assert any("removed or replaced" in r.getMessage() for r in caplog.records)
+
+
+def test_a_release_refused_by_the_api_budget_fails_at_once_naming_force_unlock(backend, monkeypatch):
+    from harness.aws import AwsContext
+    from harness.log import Redactor
+
+    aws = AwsContext.from_config(backend.config.with_overrides(api_budget=1), redactor=Redactor(),
+                                 read_only=False)
+    monkeypatch.setattr("harness.state.hold.time.sleep", lambda s: pytest.fail("retried a refused call"))
+    with pytest.raises(StateError, match="could not release state lock") as caught, \
+            hold_state_lock(aws.client("dynamodb"), backend.table, KEY) as lock:
+        pass
+    assert f"terraform force-unlock {lock.id}" in str(caught.value)
+    assert _info(backend)["ID"] == lock.id                   # still there: the message says how to remove it
