@@ -1,7 +1,8 @@
 """`stackharness creds check|rotate`: credential expiry and age by policy, and safe rotation.
 
 `check` answers "what will have expired by that date" (`--as-of`); exit 1 when any credential is
-critical, expired, overdue or rotation_disabled. `rotate` prints a plan unless `--yes` is given.
+critical, expired, overdue or rotation_disabled, 2 when something (an inventory part, an instance's
+state) could not be read. `rotate` prints a plan unless `--yes` is given.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from harness.credentials.alerts import alert_message
 from harness.credentials.audit import AUDIT_FILE
 from harness.credentials.aws import pool_clients
 from harness.credentials.check import CredentialReport
-from harness.credentials.model import KINDS, iso, status_summary
+from harness.credentials.model import KINDS, iso, owner_label, status_summary
 from harness.credentials.rotation import PlanItem, plan_rotations, run_rotations, select_targets
 from harness.credentials.rotation.engine import FAILED, REFUSED, RotationOutcome
 from harness.credentials.service import make_checker, rotation_context, rotation_writes
@@ -99,13 +100,13 @@ def _write_json(ctx: CommandContext, document: dict[str, Any]) -> None:
 
 
 def _print_errors(ctx: CommandContext, report: CredentialReport) -> None:
-    for instance in report.unreadable_states:
-        print(f"stackharness: warning: the state of {instance} could not be read: the credentials it manages "
-              "show as unmanaged", file=sys.stderr)
     for error in report.errors:
-        what = f"{error.kind} {error.credential}" if error.credential else error.kind
-        print(ctx.redactor.redact(f"stackharness: error: {what} in {error.scope} not read: {error.message}"),
-              file=sys.stderr)
+        if error.instance:      # an unreadable state: the message names the instance
+            line = error.message
+        else:
+            what = f"{error.kind} {error.credential}" if error.credential else error.kind
+            line = f"{what} in {error.scope} not read: {error.message}"
+        print(ctx.redactor.redact(f"stackharness: error: {line}"), file=sys.stderr)
 
 
 # -- check -------------------------------------------------------------------------------------------
@@ -130,12 +131,14 @@ def _print_report(ctx: CommandContext, report: CredentialReport) -> None:
         table.add_column(column, overflow="fold")
     for row in report.rows:
         c, a = row.credential, row.assessment
-        cells = (c.kind, c.name if c.name and c.name != c.id else c.id, row.instance or "(unmanaged)",
+        cells = (c.kind, c.name if c.name and c.name != c.id else c.id, owner_label(row.to_json()),
                  (iso(c.expires_at) or "—")[:10], _text(a.days_left), _text(a.age_days), a.reason)
         table.add_row(Text(a.status, style=STATUS_STYLE.get(a.status, "")),
                       *(Text(ctx.redactor.redact(cell)) for cell in cells))
     ctx.console.print(table)
     _say(ctx, status_summary(r.status for r in report.rows) or "no credentials found")
+    if report.errors:
+        _say(ctx, f"incomplete: {len(report.errors)} error(s), listed on stderr", "bold red")
 
 
 def _say(ctx: CommandContext, text: str, style: str = "", lead: str = "") -> None:
