@@ -55,6 +55,10 @@ def test_check_as_of_answers_what_will_have_expired(capsys, seeded, repo, tmp_pa
     assert rows[seeded.acm["forty"]]["status"] == "expired"
     assert rows[seeded.keys["alice"]]["status"] == "overdue" and rows[seeded.keys["alice"]]["age_days"] in (99, 100)
     assert rows["web-long"]["status"] == "ok"
+    # rotating every 30 days: by then it has rotated (age since the last scheduled rotation), not overdue
+    rotated = rows[seeded.secrets["rotated"]]
+    assert (rotated["status"], rotated["policy"]["max_age_days"]) == ("ok", 90) and rotated["age_days"] < 30
+    assert rows[seeded.secrets["plain"]]["status"] == "overdue"        # no rotation: 100 days old
     assert code == 1
 
 
