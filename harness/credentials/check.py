@@ -27,7 +27,7 @@ from harness.credentials.linking import (
     scopes_of,
 )
 from harness.credentials.model import (
-    CHECK_FAILING,
+    FAILING,
     STATE_ERROR_KIND,
     UNLINKED_LABEL,
     Credential,
@@ -60,7 +60,7 @@ class CredentialReport:
     @property
     def failing(self) -> tuple[CredentialRow, ...]:
         """Rows that make `creds check` exit 1 (critical, expired, overdue, rotation_disabled)."""
-        return tuple(r for r in self.rows if r.status in CHECK_FAILING)
+        return tuple(r for r in self.rows if r.status in FAILING)
 
     def to_json(self) -> dict[str, Any]:
         """`{"as_of", "credentials": [...], "errors": [...]}`."""

@@ -25,9 +25,10 @@ GLOBAL_KINDS = frozenset({IAM_SERVER_CERTIFICATE, IAM_ACCESS_KEY})   # IAM is no
 EXPIRED, CRITICAL, OVERDUE, ROTATION_DISABLED, EXPIRING, OK = (
     "expired", "critical", "overdue", "rotation_disabled", "expiring", "ok")
 STATUS_ORDER = (EXPIRED, CRITICAL, OVERDUE, ROTATION_DISABLED, EXPIRING, OK)
-SUITE_FAILING = frozenset({EXPIRED, CRITICAL, OVERDUE})           # test items fail on these
-SUITE_WARNING = frozenset({EXPIRING, ROTATION_DISABLED})          # ... and warn on these
-CHECK_FAILING = frozenset({EXPIRED, CRITICAL, OVERDUE, ROTATION_DISABLED})   # `creds check` exits 1
+# One rule for the suite and `creds check`: these fail a test item and make `creds check` exit 1
+# (`rotation_disabled` exists only under `require_rotation: true`) ...
+FAILING = frozenset({EXPIRED, CRITICAL, OVERDUE, ROTATION_DISABLED})
+WARNING = frozenset({EXPIRING})            # ... this warns in the suite and leaves `creds check` at 0
 
 GLOBAL_REGION = "global"          # the region label of an IAM scope
 

@@ -132,3 +132,21 @@ def test_unreadable_state_errors_its_item_and_unlinks_what_it_may_manage(world, 
     # an error only when the unreadable state reaches the reported scopes
     other = instance("net", "acme-eu", region="eu-west-1", account_id="999999999999")
     assert checker.state_errors((other,), [Scope(None, REGION)]) == ()
+
+
+def test_rotation_disabled_fails_the_suite_item_as_it_fails_creds_check(world, seeded):
+    """One rule: under `require_rotation: true` rotation off fails both; an expiring row only warns."""
+    from harness.credentials.assertions import CredentialWarning, assert_credentials_ok
+    from harness.credentials.check import CredentialReport
+
+    checker, prod, _ = world
+    rows = [r for r in checker.for_instance(prod).rows if r.status == "rotation_disabled"]
+    assert {r.credential.id for r in rows} == {seeded.secrets["plain"], seeded.kms["static"]}
+    assert CredentialReport(checker.as_of, tuple(rows)).failing == tuple(rows)     # creds check: exit 1
+    with pytest.raises(AssertionError, match="2 credential"):
+        assert_credentials_ok(prod.id, rows)
+    checker.as_of = dt.datetime.now(dt.UTC) + dt.timedelta(days=80)      # alice's key: 80 of 90 days
+    [expiring] = [r for r in checker.for_instance(prod).rows if r.credential.id == seeded.keys["alice"]]
+    assert expiring.status == "expiring" and CredentialReport(checker.as_of, (expiring,)).failing == ()
+    with pytest.warns(CredentialWarning):
+        assert_credentials_ok(prod.id, [expiring])

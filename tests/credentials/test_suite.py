@@ -56,7 +56,7 @@ def test_items_per_instance_and_scope(suite_repo, seeded, tmp_path):
     code, outcomes, output = run_suite(suite_repo, seeded.endpoint, reports)
     assert outcomes == EXPECTED, output
     assert code == 1
-    assert "web-expired" in output and "expired, critical or overdue" in output
+    assert "web-expired" in output and "expired, critical, overdue or not rotating" in output
     assert "CredentialWarning" in output and "forty.example.com" in output     # the dev warning
     document = json.loads((reports / "drift.json").read_text())
     rows = document["credentials"]
