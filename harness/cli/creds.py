@@ -18,6 +18,7 @@ from rich.text import Text
 
 from harness.aws.session import SessionPool
 from harness.cli.common import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, CommandContext, add_command
+from harness.cli.stacks_access import client_pool
 from harness.credentials.alerts import alert_message
 from harness.credentials.audit import AUDIT_FILE
 from harness.credentials.aws import pool_clients
@@ -50,7 +51,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
                                    description="Credential inventory, expiry alerts and rotation.")
     nested = parser.add_subparsers(dest="creds_command", metavar="SUBCOMMAND")
 
-    check = add_command(nested, "check", common, _check, help="credentials by status under their policy",
+    check = add_command(nested, "check", common, _check, help="credentials by status under their policy", aws=True,
                         config_keys=("notify_webhook", "notify_sns_topic"))
     check.add_argument("--as-of", type=parse_as_of, metavar="DATE",
                        help="assess as of this date instead of now (YYYY-MM-DD, midnight UTC)")
@@ -61,7 +62,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
                        help="publish the alert to this SNS topic")
     _selection(check)
 
-    rotate = add_command(nested, "rotate", common, _rotate, help="rotate credentials (a plan unless --yes)",
+    rotate = add_command(nested, "rotate", common, _rotate, help="rotate credentials (a plan unless --yes)", aws=True,
                          config_keys=("rotation_store",))
     rotate.add_argument("--kind", choices=KINDS, help="only credentials of this kind")
     which = rotate.add_mutually_exclusive_group()
@@ -112,7 +113,7 @@ def _print_errors(ctx: CommandContext, report: CredentialReport) -> None:
 # -- check -------------------------------------------------------------------------------------------
 def _check(ctx: CommandContext) -> int:
     stack_set, selected = _stack_set(ctx)
-    pool = SessionPool(ctx.config)
+    pool = client_pool(ctx)
     report = make_checker(ctx.config, pool, stack_set, ctx.redactor, as_of=ctx.args.as_of).report(selected)
     if ctx.args.output_format == "json":
         _write_json(ctx, report.to_json())
@@ -175,7 +176,7 @@ def _rotate(ctx: CommandContext) -> int:
     if args.max_steps is not None and args.max_steps < 0:
         raise UsageError("--max-steps must be 0 or more")
     stack_set, selected = _stack_set(ctx)
-    pool = SessionPool(ctx.config)
+    pool = client_pool(ctx)
     clients = pool_clients(pool)
     report = make_checker(ctx.config, pool, stack_set, ctx.redactor, clients=clients).report(selected)
     rctx = rotation_context(ctx.config, clients, ctx.redactor, permit_writes=rotation_writes(pool))

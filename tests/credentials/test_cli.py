@@ -136,3 +136,11 @@ def test_check_unreadable_state_is_an_error_and_its_credentials_are_unlinked(cap
     assert rows[seeded.acm["forty"]]["instance"] == "web@acme-dev" and rows[seeded.acm["forty"]]["unlinked"] == []
     code, out, _ = check(capsys, seeded, repo, tmp_path)
     assert code == 2 and "unlinked (state unreadable)" in out and "incomplete: 1 error(s)" in out
+
+
+def test_check_api_budget_takes_effect(capsys, seeded, repo, tmp_path):
+    """`--api-budget` goes through the access layer: what it leaves unread is an error, never clean."""
+    code, out, _ = check(capsys, seeded, repo, tmp_path, "--format", "json", "--api-budget", "2")
+    assert code == 2
+    errors = json.loads(out)["errors"]
+    assert errors and any("budget" in e["message"].lower() for e in errors), errors
