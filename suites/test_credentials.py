@@ -2,7 +2,8 @@
 
 One item per component instance (`test_credentials[certs@acme-prod]`) for the credentials its
 state manages, and one per account/region (`test_unmanaged_credentials[default/us-east-1]`) for
-those no state manages. Critical, expired or overdue fails; expiring or rotation_disabled warns;
+those no state manages. Critical, expired, overdue or rotation_disabled fails (as in `creds check`);
+expiring warns;
 a credential that could not be read is an error, never a pass.
 """
 

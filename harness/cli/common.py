@@ -61,15 +61,20 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
                        help="where reports are written (default: reports/)")
     group.add_argument("--profile", dest="profile", metavar="NAME",
                        help="apply this environment profile to every instance")
+    group.add_argument("-v", "--verbose", action="count", default=0, help="more detail (repeatable)")
+    group.add_argument("-q", "--quiet", action="count", default=0, help="less output (repeatable)")
+    group.add_argument("--log-format", dest="log_format", choices=("text", "json"), default=None,
+                       help="log line format on stderr")
+
+
+def add_aws_options(parser: argparse.ArgumentParser) -> None:
+    """Options of the commands whose AWS calls go through the access layer (`AwsContext`), which honours them."""
+    group = parser.add_argument_group("AWS access options")
     group.add_argument("--api-budget", dest="api_budget", metavar="N",
                        help="issue at most N AWS calls; what is left unchecked is reported as an error")
     group.add_argument("--inject-aws-faults", dest="inject_aws_faults", metavar="SPEC",
                        help="testing aid: make AWS calls fail or slow down, deterministically, "
                             "e.g. throttle=0.3,error=0.0,latency_ms=20,seed=1")
-    group.add_argument("-v", "--verbose", action="count", default=0, help="more detail (repeatable)")
-    group.add_argument("-q", "--quiet", action="count", default=0, help="less output (repeatable)")
-    group.add_argument("--log-format", dest="log_format", choices=("text", "json"), default=None,
-                       help="log line format on stderr")
 
 
 def config_overrides(args: argparse.Namespace, keys: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -123,9 +128,15 @@ def _stdout_closed() -> int:
 
 
 def add_command(subparsers: Any, name: str, common: argparse.ArgumentParser, handler: Handler, *,
-                help: str, config_keys: tuple[str, ...] = ()) -> argparse.ArgumentParser:
-    """Register a subcommand with the common options; `config_keys` are its own options that are config."""
+                help: str, config_keys: tuple[str, ...] = (), aws: bool = False) -> argparse.ArgumentParser:
+    """Register a subcommand with the common options; `config_keys` are its own options that are config.
+
+    `aws=True` adds `--api-budget` and `--inject-aws-faults`: only for commands that honour them
+    (their AWS calls go through `AwsContext.from_config`); elsewhere they are usage errors, not ignored.
+    """
     parser = subparsers.add_parser(name, parents=[common], help=help, description=help)
+    if aws:
+        add_aws_options(parser)
     parser.set_defaults(handler=handler, config_keys=config_keys)
     return parser
 

@@ -1,7 +1,8 @@
 """`stackharness creds check|rotate`: credential expiry and age by policy, and safe rotation.
 
 `check` answers "what will have expired by that date" (`--as-of`); exit 1 when any credential is
-critical, expired, overdue or rotation_disabled. `rotate` prints a plan unless `--yes` is given.
+critical, expired, overdue or rotation_disabled, 2 when something (an inventory part, an instance's
+state) could not be read. `rotate` prints a plan unless `--yes` is given.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from rich.text import Text
 
 from harness.aws.session import SessionPool
 from harness.cli.common import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, CommandContext, add_command
+from harness.cli.stacks_access import client_pool
 from harness.credentials.alerts import alert_message
 from harness.credentials.audit import AUDIT_FILE
 from harness.credentials.aws import pool_clients
 from harness.credentials.check import CredentialReport
-from harness.credentials.model import KINDS, iso, status_summary
+from harness.credentials.model import KINDS, iso, owner_label, status_summary
 from harness.credentials.rotation import PlanItem, plan_rotations, run_rotations, select_targets
 from harness.credentials.rotation.engine import FAILED, REFUSED, RotationOutcome
 from harness.credentials.service import make_checker, rotation_context, rotation_writes
@@ -49,7 +51,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
                                    description="Credential inventory, expiry alerts and rotation.")
     nested = parser.add_subparsers(dest="creds_command", metavar="SUBCOMMAND")
 
-    check = add_command(nested, "check", common, _check, help="credentials by status under their policy",
+    check = add_command(nested, "check", common, _check, help="credentials by status under their policy", aws=True,
                         config_keys=("notify_webhook", "notify_sns_topic"))
     check.add_argument("--as-of", type=parse_as_of, metavar="DATE",
                        help="assess as of this date instead of now (YYYY-MM-DD, midnight UTC)")
@@ -60,7 +62,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
                        help="publish the alert to this SNS topic")
     _selection(check)
 
-    rotate = add_command(nested, "rotate", common, _rotate, help="rotate credentials (a plan unless --yes)",
+    rotate = add_command(nested, "rotate", common, _rotate, help="rotate credentials (a plan unless --yes)", aws=True,
                          config_keys=("rotation_store",))
     rotate.add_argument("--kind", choices=KINDS, help="only credentials of this kind")
     which = rotate.add_mutually_exclusive_group()
@@ -99,19 +101,19 @@ def _write_json(ctx: CommandContext, document: dict[str, Any]) -> None:
 
 
 def _print_errors(ctx: CommandContext, report: CredentialReport) -> None:
-    for instance in report.unreadable_states:
-        print(f"stackharness: warning: the state of {instance} could not be read: the credentials it manages "
-              "show as unmanaged", file=sys.stderr)
     for error in report.errors:
-        what = f"{error.kind} {error.credential}" if error.credential else error.kind
-        print(ctx.redactor.redact(f"stackharness: error: {what} in {error.scope} not read: {error.message}"),
-              file=sys.stderr)
+        if error.instance:      # an unreadable state: the message names the instance
+            line = error.message
+        else:
+            what = f"{error.kind} {error.credential}" if error.credential else error.kind
+            line = f"{what} in {error.scope} not read: {error.message}"
+        print(ctx.redactor.redact(f"stackharness: error: {line}"), file=sys.stderr)
 
 
 # -- check -------------------------------------------------------------------------------------------
 def _check(ctx: CommandContext) -> int:
     stack_set, selected = _stack_set(ctx)
-    pool = SessionPool(ctx.config)
+    pool = client_pool(ctx)
     report = make_checker(ctx.config, pool, stack_set, ctx.redactor, as_of=ctx.args.as_of).report(selected)
     if ctx.args.output_format == "json":
         _write_json(ctx, report.to_json())
@@ -130,12 +132,14 @@ def _print_report(ctx: CommandContext, report: CredentialReport) -> None:
         table.add_column(column, overflow="fold")
     for row in report.rows:
         c, a = row.credential, row.assessment
-        cells = (c.kind, c.name if c.name and c.name != c.id else c.id, row.instance or "(unmanaged)",
+        cells = (c.kind, c.name if c.name and c.name != c.id else c.id, owner_label(row.to_json()),
                  (iso(c.expires_at) or "—")[:10], _text(a.days_left), _text(a.age_days), a.reason)
         table.add_row(Text(a.status, style=STATUS_STYLE.get(a.status, "")),
                       *(Text(ctx.redactor.redact(cell)) for cell in cells))
     ctx.console.print(table)
     _say(ctx, status_summary(r.status for r in report.rows) or "no credentials found")
+    if report.errors:
+        _say(ctx, f"incomplete: {len(report.errors)} error(s), listed on stderr", "bold red")
 
 
 def _say(ctx: CommandContext, text: str, style: str = "", lead: str = "") -> None:
@@ -172,7 +176,7 @@ def _rotate(ctx: CommandContext) -> int:
     if args.max_steps is not None and args.max_steps < 0:
         raise UsageError("--max-steps must be 0 or more")
     stack_set, selected = _stack_set(ctx)
-    pool = SessionPool(ctx.config)
+    pool = client_pool(ctx)
     clients = pool_clients(pool)
     report = make_checker(ctx.config, pool, stack_set, ctx.redactor, clients=clients).report(selected)
     rctx = rotation_context(ctx.config, clients, ctx.redactor, permit_writes=rotation_writes(pool))

@@ -25,11 +25,11 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
                                    description="Terraform state locks (DynamoDB items and S3 .tflock "
                                                "objects) across every backend of the repository.")
     commands = parser.add_subparsers(dest="locks_command", metavar="COMMAND", required=True)
-    listing = add_command(commands, "list", common, run_list,
+    listing = add_command(commands, "list", common, run_list, aws=True,
                           help="list every lock with its verdict: held, stale, orphaned or malformed")
     _older_than(listing)
     listing.add_argument("--format", choices=("table", "json"), default="table", help="output format")
-    clean = add_command(commands, "clean", common, run_clean,
+    clean = add_command(commands, "clean", common, run_clean, aws=True,
                         help="remove stale locks (a dry run unless --yes); every removal is audited")
     _older_than(clean)
     clean.add_argument("--instance", action="append", default=[], metavar="ID",

@@ -18,7 +18,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     parser = subparsers.add_parser("state", help="Terraform state checks",
                                    description="Terraform state checks across the repository.")
     commands = parser.add_subparsers(dest="state_command", metavar="COMMAND", required=True)
-    verify = add_command(commands, "verify", common, run_verify,
+    verify = add_command(commands, "verify", common, run_verify, aws=True,
                          help="check every state: parse, version, digest, serial, lineage, missing, "
                               "orphans, unchecked types (exit 1 on any fail)")
     verify.add_argument("--format", choices=("table", "json"), default="table", help="output format")

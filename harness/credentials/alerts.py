@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from harness.credentials.check import CredentialReport
-from harness.credentials.model import OK, CredentialRow, iso, status_summary
+from harness.credentials.model import OK, CredentialRow, iso, owner_label, status_summary
 
 
 def alert_rows(rows: Iterable[CredentialRow]) -> list[CredentialRow]:
@@ -25,10 +25,10 @@ def alert_message(report: CredentialReport) -> tuple[str, str, dict[str, Any]] |
     for row in rows:
         c = row.credential
         days = "" if row.assessment.days_left is None else f", {row.assessment.days_left} day(s) left"
-        lines.append(f"- {row.status}: {c.kind} {c.name or c.id} ({row.instance or 'unmanaged'}{days}) — "
+        lines.append(f"- {row.status}: {c.kind} {c.name or c.id} ({owner_label(row.to_json())}{days}) — "
                      f"{row.assessment.reason}")
     if report.errors:
-        lines.append(f"{len(report.errors)} part(s) of the inventory could not be read.")
+        lines.append(f"{len(report.errors)} part(s) of the inventory or instance states could not be read.")
     payload = {"as_of": iso(report.as_of), "credentials": [r.to_json() for r in rows],
                "errors": [e.to_json() for e in report.errors]}
     return subject, "\n".join(lines), payload

@@ -1,15 +1,15 @@
-"""Readable test outcomes for credentials: fail on critical/expired/overdue, warn on expiring/rotation_disabled."""
+"""Readable test outcomes for credentials: fail on critical/expired/overdue/rotation_disabled, warn on expiring."""
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable
 
-from harness.credentials.model import SUITE_FAILING, SUITE_WARNING, CredentialRow, iso
+from harness.credentials.model import FAILING, WARNING, CredentialRow, iso
 
 
 class CredentialWarning(UserWarning):
-    """A credential expiring soon (within warn_days) or without the rotation its policy requires."""
+    """A credential expiring soon (within warn_days), or a note on the check (a credential not found live)."""
 
 
 def credential_table(rows: Iterable[CredentialRow]) -> str:
@@ -25,15 +25,16 @@ def credential_table(rows: Iterable[CredentialRow]) -> str:
 
 
 def assert_credentials_ok(owner: str, rows: Iterable[CredentialRow], notes: Iterable[str] = ()) -> None:
-    """Fail when a credential is critical, expired or overdue; warn when expiring or rotation_disabled."""
+    """Fail when a credential is critical, expired, overdue or rotation_disabled (the rule of `creds check`);
+    warn when expiring."""
     rows = list(rows)
-    failing = [r for r in rows if r.status in SUITE_FAILING]
-    warning = [r for r in rows if r.status in SUITE_WARNING]
+    failing = [r for r in rows if r.status in FAILING]
+    warning = [r for r in rows if r.status in WARNING]
     for note in notes:
         warnings.warn(CredentialWarning(f"{owner}: {note}"), stacklevel=2)
     if warning:
         warnings.warn(CredentialWarning(f"{owner}: {len(warning)} credential(s) need attention\n"
                                         + credential_table(warning)), stacklevel=2)
     if failing:
-        raise AssertionError(f"{owner}: {len(failing)} credential(s) expired, critical or overdue\n"
+        raise AssertionError(f"{owner}: {len(failing)} credential(s) expired, critical, overdue or not rotating\n"
                              + credential_table(failing))

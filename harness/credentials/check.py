@@ -19,6 +19,7 @@ from harness.credentials.inventory import ScopeInventory, read_scope
 from harness.credentials.linking import (
     ManagedCredential,
     Ownership,
+    in_scope,
     managed_credentials,
     managed_refs,
     scope_environment_type,
@@ -26,7 +27,9 @@ from harness.credentials.linking import (
     scopes_of,
 )
 from harness.credentials.model import (
-    CHECK_FAILING,
+    FAILING,
+    STATE_ERROR_KIND,
+    UNLINKED_LABEL,
     Credential,
     CredentialRow,
     InventoryError,
@@ -52,13 +55,12 @@ class CredentialReport:
 
     as_of: datetime
     rows: tuple[CredentialRow, ...]
-    errors: tuple[InventoryError, ...] = ()
-    unreadable_states: tuple[str, ...] = ()   # instances whose credentials may show as unmanaged
+    errors: tuple[InventoryError, ...] = ()   # unreadable inventory parts and states
 
     @property
     def failing(self) -> tuple[CredentialRow, ...]:
         """Rows that make `creds check` exit 1 (critical, expired, overdue, rotation_disabled)."""
-        return tuple(r for r in self.rows if r.status in CHECK_FAILING)
+        return tuple(r for r in self.rows if r.status in FAILING)
 
     def to_json(self) -> dict[str, Any]:
         """`{"as_of", "credentials": [...], "errors": [...]}`."""
@@ -117,24 +119,53 @@ class CredentialChecker:
                 return exc
         return self._cache.get(("managed", instance.id), read)
 
-    def ownership(self, instances: Iterable[ComponentInstance]) -> tuple[Ownership, tuple[str, ...]]:
-        """Who manages what among `instances`, and the ids of instances whose state was unreadable."""
+    def ownership(self, instances: Iterable[ComponentInstance]) -> tuple[Ownership, tuple[ComponentInstance, ...]]:
+        """Who manages what among `instances`, and the instances whose state was unreadable."""
         owners: dict[tuple[str, str], str] = {}
         unreadable = []
         for instance in sorted(instances, key=lambda i: i.id):
             managed = self.managed_by(instance)
             if isinstance(managed, HarnessError):
-                unreadable.append(instance.id)
+                unreadable.append(instance)
                 continue
             for ref in managed_refs(managed):
                 owners.setdefault(ref, instance.id)
         return Ownership(owners), tuple(unreadable)
 
     # -- rows ------------------------------------------------------------------------------------
-    def row(self, credential: Credential, instance: str | None, environment_type: str | None) -> CredentialRow:
+    def row(self, credential: Credential, instance: str | None, environment_type: str | None,
+            unlinked: tuple[str, ...] = ()) -> CredentialRow:
         """Assess one credential under the policy of an environment type."""
         policy = policy_for(self.config.profile_for(environment_type), credential.kind)
-        return CredentialRow(credential, instance, policy.to_json(), assess(credential, policy, self.as_of))
+        return CredentialRow(credential, instance, policy.to_json(), assess(credential, policy, self.as_of), unlinked)
+
+    def unowned_row(self, credential: Credential, scope: Scope,
+                    unreadable: Iterable[ComponentInstance]) -> CredentialRow:
+        """A credential no readable state manages: unmanaged, or unlinked while an in-scope state is unreadable.
+
+        An unlinked credential is judged by the environment type its possible managers share (the
+        likely owner's policy), else by the scope's, like an unmanaged one.
+        """
+        candidates = [i for i in unreadable if in_scope(i, scope, self.config)]
+        types = {i.environment_type for i in candidates}
+        env_type = (types.pop() if len(types) == 1 else
+                    scope_environment_type(scope, self.stack_set.deployable, self.config))
+        return self.row(credential, None, env_type, tuple(i.id for i in candidates))
+
+    def state_errors(self, unreadable: Iterable[ComponentInstance],
+                     scopes: Iterable[Scope]) -> tuple[InventoryError, ...]:
+        """One error per unreadable state reaching `scopes`: its credentials could not be linked."""
+        scopes = tuple(scopes)
+        errors = []
+        for instance in unreadable:
+            if not any(in_scope(instance, scope, self.config) for scope in scopes):
+                continue
+            managed = self.managed_by(instance)
+            message = (f"the state of {instance.id} could not be read: {managed}; "
+                       f"the credentials it may manage are listed as {UNLINKED_LABEL}")
+            errors.append(InventoryError(STATE_ERROR_KIND, scopes_of(instance, self.config)[0].id, message,
+                                         instance=instance.id))
+        return tuple(errors)
 
     def for_instance(self, instance: ComponentInstance) -> InstanceCredentials:
         """The credentials an instance's state manages, assessed under its environment's policy.
@@ -158,36 +189,42 @@ class CredentialChecker:
         return InstanceCredentials(_sorted(rows), tuple(errors), notes)
 
     def unmanaged(self, scope: Scope) -> InstanceCredentials:
-        """A scope's credentials that no deployable instance's state manages."""
+        """A scope's credentials that no deployable instance's state manages (unlinked ones included)."""
         instances = [i for i in self.stack_set.deployable if i.account_id == scope.account]
         ownership, unreadable = self.ownership(instances)
+        unreadable = tuple(i for i in unreadable if in_scope(i, scope, self.config))
         inventory = self.inventory(scope)
-        env_type = scope_environment_type(scope, self.stack_set.deployable, self.config)
-        rows = [self.row(c, None, env_type) for c in inventory.credentials if ownership.owner_of(c) is None]
+        rows = [self.unowned_row(c, scope, unreadable) for c in inventory.credentials if ownership.owner_of(c) is None]
         notes = ()
         if unreadable:
-            notes = (f"ownership is uncertain: the state of {len(unreadable)} instance(s) could not be read "
-                     f"({', '.join(unreadable[:5])}{', …' if len(unreadable) > 5 else ''})",)
+            ids = [i.id for i in unreadable]
+            notes = (f"ownership is uncertain: the state of {len(ids)} instance(s) could not be read "
+                     f"({', '.join(ids[:5])}{', …' if len(ids) > 5 else ''}); the credentials no other state "
+                     f"manages are listed as {UNLINKED_LABEL}",)
         return InstanceCredentials(_sorted(rows), inventory.errors, notes)
 
     def report(self, instances: Iterable[ComponentInstance] | None = None) -> CredentialReport:
-        """Every credential in the scopes the instances reach (default: all deployable), each once."""
+        """Every credential in the scopes the instances reach (default: all deployable), each once.
+
+        An unreadable state in those scopes is an error of the report (the check is incomplete).
+        """
         instances = list(self.stack_set.deployable if instances is None else instances)
         ownership, unreadable = self.ownership(self.stack_set.deployable)
         by_id = {i.id: i for i in self.stack_set.deployable}
         rows: dict[tuple[str, str], CredentialRow] = {}
-        errors: list[InventoryError] = []
-        for scope in scopes_for(instances, self.config):
+        scopes = scopes_for(instances, self.config)
+        errors: list[InventoryError] = list(self.state_errors(unreadable, scopes))
+        for scope in scopes:
             inventory = self.inventory(scope)
             errors.extend(inventory.errors)
             for credential in inventory.credentials:
                 if (credential.kind, credential.id) in rows:
                     continue   # one pool serves every account label: the same credential, listed again
                 owner = ownership.owner_of(credential)
-                env_type = (by_id[owner].environment_type if owner else
-                            scope_environment_type(scope, self.stack_set.deployable, self.config))
-                rows[(credential.kind, credential.id)] = self.row(credential, owner, env_type)
-        return CredentialReport(self.as_of, _sorted(rows.values()), tuple(errors), unreadable)
+                rows[(credential.kind, credential.id)] = (
+                    self.row(credential, owner, by_id[owner].environment_type) if owner
+                    else self.unowned_row(credential, scope, unreadable))
+        return CredentialReport(self.as_of, _sorted(rows.values()), tuple(errors))
 
 
 def _sorted(rows: Iterable[CredentialRow]) -> tuple[CredentialRow, ...]:

@@ -25,9 +25,10 @@ GLOBAL_KINDS = frozenset({IAM_SERVER_CERTIFICATE, IAM_ACCESS_KEY})   # IAM is no
 EXPIRED, CRITICAL, OVERDUE, ROTATION_DISABLED, EXPIRING, OK = (
     "expired", "critical", "overdue", "rotation_disabled", "expiring", "ok")
 STATUS_ORDER = (EXPIRED, CRITICAL, OVERDUE, ROTATION_DISABLED, EXPIRING, OK)
-SUITE_FAILING = frozenset({EXPIRED, CRITICAL, OVERDUE})           # test items fail on these
-SUITE_WARNING = frozenset({EXPIRING, ROTATION_DISABLED})          # ... and warn on these
-CHECK_FAILING = frozenset({EXPIRED, CRITICAL, OVERDUE, ROTATION_DISABLED})   # `creds check` exits 1
+# One rule for the suite and `creds check`: these fail a test item and make `creds check` exit 1
+# (`rotation_disabled` exists only under `require_rotation: true`) ...
+FAILING = frozenset({EXPIRED, CRITICAL, OVERDUE, ROTATION_DISABLED})
+WARNING = frozenset({EXPIRING})            # ... this warns in the suite and leaves `creds check` at 0
 
 GLOBAL_REGION = "global"          # the region label of an IAM scope
 
@@ -127,12 +128,17 @@ class Assessment:
 
 @dataclass(frozen=True)
 class CredentialRow:
-    """A credential, the instance managing it (None: unmanaged), its policy and assessment."""
+    """A credential, the instance managing it (None: unmanaged), its policy and assessment.
+
+    `unlinked` names the in-scope instances whose state could not be read: any of them may manage
+    the credential, so it is neither linked nor known to be unmanaged.
+    """
 
     credential: Credential
     instance: str | None
     policy: Mapping[str, Any]
     assessment: Assessment
+    unlinked: tuple[str, ...] = ()
 
     @property
     def status(self) -> str:
@@ -144,7 +150,17 @@ class CredentialRow:
         return {"kind": c.kind, "id": c.id, "arn": c.arn, "name": c.name, "account": c.account,
                 "region": c.region, "instance": self.instance, "expires_at": iso(c.expires_at),
                 "days_left": self.assessment.days_left, "age_days": self.assessment.age_days,
-                "status": self.assessment.status, "policy": dict(self.policy)}
+                "status": self.assessment.status, "policy": dict(self.policy), "unlinked": list(self.unlinked)}
+
+
+UNLINKED_LABEL = "unlinked (state unreadable)"
+
+
+def owner_label(row: Mapping[str, Any]) -> str:
+    """The instance column of a JSON row: the instance, `unlinked (state unreadable)` or `(unmanaged)`."""
+    if row.get("instance"):
+        return str(row["instance"])
+    return UNLINKED_LABEL if row.get("unlinked") else "(unmanaged)"
 
 
 def row_order(row: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -154,17 +170,22 @@ def row_order(row: Mapping[str, Any]) -> tuple[Any, ...]:
             row.get("kind") or "", row.get("id") or "")
 
 
+STATE_ERROR_KIND = "terraform_state"   # the `kind` of an error reading an instance's state
+
+
 @dataclass(frozen=True)
 class InventoryError:
-    """A part of the inventory that could not be read; it is reported, never counted as clean."""
+    """A part of the inventory (or an instance's state) that could not be read; never counted as clean."""
 
     kind: str
     scope: str
     message: str
     credential: str | None = None
+    instance: str | None = None        # set for an unreadable state (kind `terraform_state`)
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "scope": self.scope, "credential": self.credential, "message": self.message}
+        return {"kind": self.kind, "scope": self.scope, "credential": self.credential, "instance": self.instance,
+                "message": self.message}
 
 
 def now_utc() -> datetime:

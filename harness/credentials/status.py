@@ -5,6 +5,7 @@ Certificates expire: `expired` once `NotAfter` is reached, `critical` within `cr
 `expiring` within `warn_days` of it (ages count whole days). Secrets and KMS keys whose policy requires rotation are
 `rotation_disabled` when it is off. Example: a key created 80 days ago under max_age_days 90 and
 warn_days 14 is `expiring` with 10 days left; at 90 days it still is (0 left); at 91 it is `overdue` (-1).
+A secret rotating on a schedule is aged from its last scheduled rotation before `as_of` (see `schedule`).
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ from harness.credentials.model import (
     Credential,
     iso,
     most_severe,
+    now_utc,
     utc,
 )
 from harness.credentials.policy import CredentialPolicy
+from harness.credentials.schedule import last_scheduled_rotation
 
 DAY = 86400.0
 EXPIRING_KINDS = frozenset({ACM_CERTIFICATE, IAM_SERVER_CERTIFICATE})
@@ -41,13 +44,17 @@ def _days_between(later: datetime, earlier: datetime) -> float:
     return (later - earlier).total_seconds() / DAY
 
 
-def assess(credential: Credential, policy: CredentialPolicy, as_of: datetime) -> Assessment:
-    """The credential's status, days left and age on `as_of` (aware UTC)."""
+def assess(credential: Credential, policy: CredentialPolicy, as_of: datetime,
+           now: datetime | None = None) -> Assessment:
+    """The credential's status, days left and age on `as_of` (aware UTC); `now` (default: the clock)
+    tells scheduled rotations still to come from late ones."""
     as_of = utc(as_of)  # type: ignore[assignment]
     statuses: list[str] = []
     reasons: list[str] = []
     days_left: int | None = None
-    age = None if credential.changed_at is None else _days_between(as_of, utc(credential.changed_at))
+    rotated = last_scheduled_rotation(credential, as_of, now or now_utc())
+    changed_at = rotated or credential.changed_at
+    age = None if changed_at is None else _days_between(as_of, utc(changed_at))
     age_days = math.floor(age) if age is not None and age >= 0 else (0 if age is not None else None)
 
     if credential.kind in EXPIRING_KINDS and credential.expires_at is not None:
@@ -66,6 +73,8 @@ def assess(credential: Credential, policy: CredentialPolicy, as_of: datetime) ->
     if credential.kind in AGEING_KINDS and credential.active and age_days is not None:
         remaining = policy.max_age_days - age_days   # whole days: a key of 90.5 days is 90 days old
         days_left = remaining
+        if rotated is not None:
+            reasons.append(f"rotates on schedule, last at {iso(rotated)}")
         if remaining < 0:
             statuses.append(OVERDUE)
             reasons.append(f"{age_days} day(s) old, over the maximum of {policy.max_age_days}")

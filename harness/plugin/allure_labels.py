@@ -9,7 +9,8 @@ that xdist replaces after a crash would wipe the results of the others.
 Per item (on the worker that runs it): labels `parent_suite` = environment type, `suite` = stack,
 `sub_suite` = component, `feature` = suite name, `severity` = the profile's Allure severity, a
 `tag` per resource type in the instance's state; on drift or evaluation errors a JSON attachment
-of the findings and an HTML attachment of the diff table. At session end the controller writes
+of the findings and an HTML attachment of the diff table. Items that never ran (`-x`) get their
+result from the controller (`allure_not_run`). At session end the controller writes
 `environment.properties`, `executor.json` and `categories.json` (see `harness.report.allure`).
 """
 
@@ -52,12 +53,17 @@ def item_labels(item: pytest.Item, session: Any) -> list[tuple[str, str]]:
     if not isinstance(param, ComponentInstance):   # an unresolved item: its id names the file
         return [("parentSuite", "unresolved"), ("suite", str(param.id)), ("feature", suite),
                 ("severity", "critical")]
+    return instance_labels(param, suite, session)
+
+
+def instance_labels(instance: ComponentInstance, suite: str, session: Any) -> list[tuple[str, str]]:
+    """(label, value) pairs for an instance's item of `suite` (also for items that never ran)."""
     try:
-        severity = session.config.profile_for(param.environment_type).severity
+        severity = session.config.profile_for(instance.environment_type).severity
     except HarnessError:                      # an undefined --profile errors the items themselves
         severity = "normal"
-    return [("parentSuite", param.environment_type or "no environment type"), ("suite", param.stack),
-            ("subSuite", param.component), ("feature", suite), ("severity", severity)]
+    return [("parentSuite", instance.environment_type or "no environment type"), ("suite", instance.stack),
+            ("subSuite", instance.component), ("feature", suite), ("severity", severity)]
 
 
 def resource_types(item: pytest.Item, session: Any) -> list[str]:
@@ -94,6 +100,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
         clean_results(folder)
     config.option.clean_alluredir = False     # never in allure-pytest, never in a worker
+    if folder is not None and not hasattr(config, "workerinput"):
+        from harness.plugin.allure_not_run import NotRunResults
+
+        config.pluginmanager.register(NotRunResults(config, folder), "stackharness-allure-not-run")
 
 
 @pytest.hookimpl(trylast=True)

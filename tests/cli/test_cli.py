@@ -33,6 +33,25 @@ def test_usage_errors_exit_2(capsys):
     assert exit_info.value.code == 2
 
 
+@pytest.mark.parametrize("command", [["graph"], ["run"], ["list", "stacks"], ["describe", "stacks"],
+                                     ["what-if"], ["demo"], ["report", "html"]])
+@pytest.mark.parametrize("flag", [["--api-budget", "3"], ["--inject-aws-faults", "throttle=0.5"]])
+def test_aws_access_flags_are_usage_errors_where_nothing_honours_them(command, flag, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([*command, *flag])
+    assert exit_info.value.code == 2
+    assert f"unrecognized arguments: {flag[0]}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["creds", "check"], ["creds", "rotate"], ["locks", "list"],
+                                     ["locks", "clean"], ["state", "verify"]])
+def test_aws_access_flags_are_offered_where_they_take_effect(command):
+    from harness.cli import build_parser
+
+    args = build_parser().parse_args([*command, "--api-budget", "3", "--inject-aws-faults", "seed=1"])
+    assert (args.api_budget, args.inject_aws_faults) == ("3", "seed=1")
+
+
 def test_config_error_is_one_line_without_traceback(tmp_path, monkeypatch, capsys):
     (tmp_path / "stackharness.yaml").write_text("unknown_key: 1\n")
     monkeypatch.chdir(tmp_path)

@@ -93,7 +93,8 @@ def test_report_lists_each_credential_once_sorted_by_days_left(world, seeded):
     assert days == sorted(days)
     assert document["credentials"][0]["id"] == "web-expired"
     assert set(document["credentials"][0]) == {"kind", "id", "arn", "name", "account", "region", "instance",
-                                               "expires_at", "days_left", "age_days", "status", "policy"}
+                                               "expires_at", "days_left", "age_days", "status", "policy",
+                                               "unlinked"}
     kms_rows = [r for r in document["credentials"] if r["kind"] == "kms_key"]
     assert all(r["expires_at"] is None and r["days_left"] is None for r in kms_rows)
     assert {r.status for r in report.failing} == {"expired", "critical", "rotation_disabled"}
@@ -109,10 +110,43 @@ def test_as_of_moves_the_date(world, seeded):
     assert report["web-long"].status == "ok"
 
 
-def test_unreadable_state_errors_its_item_and_makes_ownership_uncertain(world, aws):
-    checker, prod, _ = world
-    aws("s3").delete_object(Bucket=prod.state_bucket, Key=prod.state_key)
+def test_unreadable_state_errors_its_item_and_unlinks_what_it_may_manage(world, aws, seeded):
+    checker, prod, dev = world
+    aws("s3").put_object(Bucket=prod.state_bucket, Key=prod.state_key, Body=b"{not json")
     with pytest.raises(StateError):
         checker.for_instance(prod)
     unmanaged = checker.unmanaged(Scope(None, REGION))
-    assert unmanaged.notes and prod.id in unmanaged.notes[0]
+    assert unmanaged.notes and prod.id in unmanaged.notes[0] and "unlinked (state unreadable)" in unmanaged.notes[0]
+    rows = {r.credential.id: r for r in unmanaged.rows}
+    assert rows[seeded.acm["five"]].unlinked == (prod.id,)
+    assert (rows[seeded.acm["five"]].status, rows[seeded.acm["five"]].policy["profile"]) == ("critical", "prod")
+    report = checker.report()
+    [error] = report.errors
+    assert (error.kind, error.instance) == ("terraform_state", prod.id) and "could not be read" in error.message
+    by_id = {r.credential.id: r for r in report.rows}
+    assert by_id[seeded.acm["five"]].to_json()["unlinked"] == [prod.id]
+    assert by_id[seeded.acm["forty"]].instance == dev.id and by_id[seeded.acm["forty"]].unlinked == ()
+    # the same rows in the unmanaged item and in the report
+    assert {k: (r.status, r.policy["profile"], r.unlinked) for k, r in rows.items()} == {
+        k: (by_id[k].status, by_id[k].policy["profile"], by_id[k].unlinked) for k in rows}
+    # an error only when the unreadable state reaches the reported scopes
+    other = instance("net", "acme-eu", region="eu-west-1", account_id="999999999999")
+    assert checker.state_errors((other,), [Scope(None, REGION)]) == ()
+
+
+def test_rotation_disabled_fails_the_suite_item_as_it_fails_creds_check(world, seeded):
+    """One rule: under `require_rotation: true` rotation off fails both; an expiring row only warns."""
+    from harness.credentials.assertions import CredentialWarning, assert_credentials_ok
+    from harness.credentials.check import CredentialReport
+
+    checker, prod, _ = world
+    rows = [r for r in checker.for_instance(prod).rows if r.status == "rotation_disabled"]
+    assert {r.credential.id for r in rows} == {seeded.secrets["plain"], seeded.kms["static"]}
+    assert CredentialReport(checker.as_of, tuple(rows)).failing == tuple(rows)     # creds check: exit 1
+    with pytest.raises(AssertionError, match="2 credential"):
+        assert_credentials_ok(prod.id, rows)
+    checker.as_of = dt.datetime.now(dt.UTC) + dt.timedelta(days=80)      # alice's key: 80 of 90 days
+    [expiring] = [r for r in checker.for_instance(prod).rows if r.credential.id == seeded.keys["alice"]]
+    assert expiring.status == "expiring" and CredentialReport(checker.as_of, (expiring,)).failing == ()
+    with pytest.warns(CredentialWarning):
+        assert_credentials_ok(prod.id, [expiring])

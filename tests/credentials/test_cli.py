@@ -55,6 +55,10 @@ def test_check_as_of_answers_what_will_have_expired(capsys, seeded, repo, tmp_pa
     assert rows[seeded.acm["forty"]]["status"] == "expired"
     assert rows[seeded.keys["alice"]]["status"] == "overdue" and rows[seeded.keys["alice"]]["age_days"] in (99, 100)
     assert rows["web-long"]["status"] == "ok"
+    # rotating every 30 days: by then it has rotated (age since the last scheduled rotation), not overdue
+    rotated = rows[seeded.secrets["rotated"]]
+    assert (rotated["status"], rotated["policy"]["max_age_days"]) == ("ok", 90) and rotated["age_days"] < 30
+    assert rows[seeded.secrets["plain"]]["status"] == "overdue"        # no rotation: 100 days old
     assert code == 1
 
 
@@ -113,10 +117,30 @@ def test_rotate_refusals_and_usage(capsys, seeded, repo, tmp_path):
     assert code == 1 and "refused iam_server_certificate web-expired" in out and "no certificate source" in out
 
 
-def test_check_warns_when_a_state_cannot_be_read(capsys, seeded, repo, tmp_path, aws):
-    aws("s3").delete_object(Bucket="acme-tfstate", Key="web/acme-dev/terraform.tfstate")
+def test_check_unreadable_state_is_an_error_and_its_credentials_are_unlinked(capsys, seeded, repo, tmp_path, aws):
+    aws("s3").put_object(Bucket="acme-tfstate", Key="certs/acme-prod/terraform.tfstate", Body=b"{not json")
     code, out, err = check(capsys, seeded, repo, tmp_path, "--format", "json")
-    assert code == 1
-    assert "the state of web@acme-dev could not be read" in err
-    rows = {r["id"]: r for r in json.loads(out)["credentials"]}
-    assert rows[seeded.acm["forty"]]["instance"] is None
+    assert code == 2, err                        # incomplete: an error wins over the failing rows
+    assert "stackharness: error: the state of certs@acme-prod could not be read" in err
+    document = json.loads(out)
+    [error] = document["errors"]
+    assert (error["kind"], error["instance"], error["scope"]) == ("terraform_state", "certs@acme-prod",
+                                                                  "default/us-east-1")
+    rows = {r["id"]: r for r in document["credentials"]}
+    # what certs@acme-prod may manage is unlinked and judged by its prod policy, not the default one
+    expired = rows["web-expired"]
+    assert (expired["instance"], expired["unlinked"], expired["status"]) == (None, ["certs@acme-prod"], "expired")
+    plain = rows[seeded.secrets["plain"]]
+    assert (plain["unlinked"], plain["policy"]["profile"], plain["status"]) == (
+        ["certs@acme-prod"], "prod", "rotation_disabled")
+    assert rows[seeded.acm["forty"]]["instance"] == "web@acme-dev" and rows[seeded.acm["forty"]]["unlinked"] == []
+    code, out, _ = check(capsys, seeded, repo, tmp_path)
+    assert code == 2 and "unlinked (state unreadable)" in out and "incomplete: 1 error(s)" in out
+
+
+def test_check_api_budget_takes_effect(capsys, seeded, repo, tmp_path):
+    """`--api-budget` goes through the access layer: what it leaves unread is an error, never clean."""
+    code, out, _ = check(capsys, seeded, repo, tmp_path, "--format", "json", "--api-budget", "2")
+    assert code == 2
+    errors = json.loads(out)["errors"]
+    assert errors and any("budget" in e["message"].lower() for e in errors), errors

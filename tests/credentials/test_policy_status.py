@@ -138,3 +138,36 @@ def test_certificate_status_only_worsens_with_time(expires_in, later_by, critica
     later = assess(credential, policy, AS_OF + dt.timedelta(days=later_by))
     assert STATUS_ORDER.index(later.status) <= STATUS_ORDER.index(now.status)
     assert later.days_left <= now.days_left
+
+
+def scheduled_secret(*, changed_days_ago: float, next_in: float | None, every: int | None,
+                     enabled: bool = True) -> Credential:
+    now = AS_OF - dt.timedelta(days=100)          # the check runs now and looks 100 days ahead
+    details = {"rotation_days": every,
+               "next_rotation_at": None if next_in is None else (now + dt.timedelta(days=next_in)).isoformat()}
+    return Credential(kind=SECRETSMANAGER_SECRET, id="s", arn=None, name="s", account=None, region=None,
+                      changed_at=now - dt.timedelta(days=changed_days_ago), rotation_enabled=enabled,
+                      details=details)
+
+
+@pytest.mark.parametrize(("secret", "status", "age_days"), [
+    # rotates every 30 days, next in 10: rotations at +10, +40, +70, +100 -> 0 days old on AS_OF
+    (scheduled_secret(changed_days_ago=20, next_in=10, every=30), "ok", 0),
+    # every 45 days, next in 5: at +5, +50, +95 -> 5 days old
+    (scheduled_secret(changed_days_ago=40, next_in=5, every=45), "ok", 5),
+    # the schedule from the last change when AWS gives no next date: +10, +40, +70, +100
+    (scheduled_secret(changed_days_ago=20, next_in=None, every=30), "ok", 0),
+    # only a next date (a cron schedule): aged from that one rotation
+    (scheduled_secret(changed_days_ago=20, next_in=5, every=None), "overdue", 95),
+    # the next rotation is already late: the schedule is not trusted, the age counts from the change
+    (scheduled_secret(changed_days_ago=60, next_in=-1, every=30), "overdue", 160),
+    # rotation off: no projection
+    (scheduled_secret(changed_days_ago=20, next_in=10, every=30, enabled=False), "overdue", 120),
+])
+def test_as_of_ages_a_scheduled_secret_from_its_last_rotation_before_that_date(secret, status, age_days):
+    now = AS_OF - dt.timedelta(days=100)
+    assessment = assess(secret, CredentialPolicy(SECRETSMANAGER_SECRET, "default"), AS_OF, now=now)
+    assert (assessment.status, assessment.age_days) == (status, age_days)
+    # on the day of the check itself nothing has rotated yet
+    today = assess(secret, CredentialPolicy(SECRETSMANAGER_SECRET, "default"), now, now=now)
+    assert today.age_days == (now - secret.changed_at).days

@@ -56,7 +56,7 @@ def test_items_per_instance_and_scope(suite_repo, seeded, tmp_path):
     code, outcomes, output = run_suite(suite_repo, seeded.endpoint, reports)
     assert outcomes == EXPECTED, output
     assert code == 1
-    assert "web-expired" in output and "expired, critical or overdue" in output
+    assert "web-expired" in output and "expired, critical, overdue or not rotating" in output
     assert "CredentialWarning" in output and "forty.example.com" in output     # the dev warning
     document = json.loads((reports / "drift.json").read_text())
     rows = document["credentials"]
@@ -102,3 +102,26 @@ def test_a_run_that_found_no_credentials_says_so(moto, aws, tmp_path):
     html = (reports / "drift-report.html").read_text()
     section = html[html.index('<section id="credentials">'):]
     assert 'id="credentials-none"' in section and 'class="credential"' not in section
+
+
+def test_unreadable_state_suite_and_creds_check_agree(suite_repo, seeded, tmp_path, aws, capsys):
+    """A corrupt state: its item is an error, what it may manage is unlinked, judged as `creds check` does."""
+    from harness.cli import main
+
+    aws("s3").put_object(Bucket="acme-tfstate", Key="certs/acme-prod/terraform.tfstate", Body=b"{not json")
+    reports = tmp_path / "reports"
+    code, outcomes, output = run_suite(suite_repo, seeded.endpoint, reports)
+    assert outcomes["test_credentials[certs@acme-prod]"] == "error", output
+    assert outcomes["test_unmanaged_credentials[default/us-east-1]"] == "failure"   # five: critical under prod
+    assert code == 1 and "unlinked (state unreadable)" in output
+    suite_rows = {r["id"]: r for r in json.loads((reports / "drift.json").read_text())["credentials"]}
+    assert main(["creds", "check", "--stacks-repo", str(suite_repo), "--aws-endpoint-url", seeded.endpoint,
+                 "--report-dir", str(tmp_path / "cli"), "--format", "json"]) == 2
+    cli_rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)["credentials"]}
+    assert cli_rows.keys() == suite_rows.keys()
+    for key, row in cli_rows.items():
+        assert suite_rows[key] == row, key
+    assert suite_rows[seeded.secrets["plain"]]["unlinked"] == ["certs@acme-prod"]
+    assert suite_rows[seeded.secrets["plain"]]["status"] == "rotation_disabled"      # prod's policy
+    html = (reports / "drift-report.html").read_text()
+    assert "unlinked (state unreadable)" in html[html.index('<section id="credentials">'):]

@@ -73,3 +73,18 @@ def test_x(component):
     result = pytester.runpytest("-q", "-p", "no:cacheprovider", "--stacks-repo", str(repo))
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "test_bad.py:3: skip_dependents_on('sometimes') is not valid" in "\n".join(result.errlines)
+
+
+def test_after_x_the_items_that_did_not_run_are_in_allure_too(pytester, repo, monkeypatch, tmp_path):
+    import json
+
+    monkeypatch.setenv("SCHED_ERROR", "vpc@prod")
+    pytester.makepyfile(test_suite=SUITE)
+    allure = tmp_path / "allure"
+    result = pytester.runpytest_subprocess("-q", "-x", "-p", "no:cacheprovider", "--stacks-repo", str(repo),
+                                           f"--alluredir={allure}")
+    skipped = result.parseoutcomes()["skipped"]
+    results = [json.loads(p.read_text()) for p in allure.glob("*-result.json")]
+    not_run = [r for r in results if r.get("statusDetails", {}).get("message", "").startswith("Skipped: not run:")]
+    assert skipped and len(not_run) == skipped
+    assert all(r["status"] == "skipped" and {"name": "suite", "value": "prod"} in r["labels"] for r in not_run)

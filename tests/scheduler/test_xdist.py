@@ -166,6 +166,30 @@ def test_maxfail_stops_dispatching_and_reports_every_item_that_did_not_run(sched
     assert "not run: stopping after 1 failures" in "\n".join(result.outlines)
 
 
+def test_items_that_never_ran_under_x_get_allure_results_from_the_controller(scheduled, tmp_path):
+    junit, allure = tmp_path / "junit.xml", tmp_path / "allure"
+    result, _ = scheduled("-n", "2", "-x", f"--junitxml={junit}", f"--alluredir={allure}",
+                          SCHED_ERROR="net@dev", SCHED_SLEEP="0.05")
+    not_run = {case.get("name"): case.find("skipped").get("message")
+               for case in ET.parse(junit).getroot().iter("testcase")
+               if case.find("skipped") is not None and "not run:" in (case.find("skipped").get("message") or "")}
+    assert not_run, "\n".join(result.outlines)
+    results = {r["name"]: r for r in (json.loads(p.read_text()) for p in allure.glob("*-result.json"))}
+    cases = {case.get("name") for case in ET.parse(junit).getroot().iter("testcase")}
+    assert cases == set(results)                                   # every JUnit case is in Allure too
+    for name, message in not_run.items():
+        entry = results[name]
+        assert entry["status"] == "skipped" and entry["statusDetails"]["message"] == f"Skipped: {message}"
+        labels = {(label["name"], label["value"]) for label in entry["labels"]}
+        instance = name.split("[", 1)[1].rstrip("]")
+        component, stack = instance.split("@")
+        assert {("parentSuite", stack), ("suite", stack), ("subSuite", component),
+                ("feature", name.split("[", 1)[0]), ("severity", "normal")} <= labels
+    # the same fullName as the results the workers wrote for the items of the same test that ran
+    for function in ("test_first", "test_second"):
+        assert len({r["fullName"] for n, r in results.items() if n.startswith(f"{function}[")}) == 1
+
+
 def test_one_ready_item_at_a_time_with_more_workers_than_ready_items_does_not_hang(scheduled, tmp_path):
     """The empty-queue hang: a chain (only one item ever ready) and a star (one root, everything else
     waiting for it), with four workers. A scheduler that sends only ready items leaves the one queued
