@@ -132,7 +132,8 @@ def add_command(subparsers: Any, name: str, common: argparse.ArgumentParser, han
     """Register a subcommand with the common options; `config_keys` are its own options that are config.
 
     `aws=True` adds `--api-budget` and `--inject-aws-faults`: only for commands that honour them
-    (their AWS calls go through `AwsContext.from_config`); elsewhere they are usage errors, not ignored.
+    (their AWS calls go through `AwsContext.from_config`, or, for `demo` and `scenario run`, the drift suite
+    run they start); elsewhere they are usage errors, not ignored.
     """
     parser = subparsers.add_parser(name, parents=[common], help=help, description=help)
     if aws:

@@ -23,7 +23,7 @@ from harness.stacks import load
 def register(subparsers, common) -> None:
     parser = add_command(subparsers, "demo", common, handle,
                          help="provision the demo stacks on moto, inject drift, run the drift suite, report",
-                         config_keys=("drift_json", "drift_report", "history_dir"))
+                         config_keys=("drift_json", "drift_report", "history_dir"), aws=True)
     parser.add_argument("--scenario", type=Path, default=DEFAULT_SCENARIO,
                         help="drift scenario file (default: fixtures/scenarios/demo.yaml)")
     parser.add_argument("--provision-only", action="store_true",

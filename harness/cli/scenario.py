@@ -21,7 +21,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     commands = parser.add_subparsers(dest="scenario_command", metavar="COMMAND", required=True)
     run = add_command(commands, "run", common, run_scenarios,
                       help="provision each scenario's repo on moto, make its out-of-band changes, run the drift "
-                           "suite and compare the findings with the expected ones exactly (exit 0 when all match)")
+                           "suite and compare the findings with the expected ones exactly (exit 0 when all match)",
+                      aws=True)
     run.add_argument("files", nargs="+", type=Path, metavar="FILE", help="scenario file(s)")
     run.add_argument("-n", "--workers", type=int, default=0, help="pytest-xdist workers for the suite run")
 
