@@ -7,7 +7,7 @@ import argparse
 import pytest
 
 from harness.aws import AwsContext, FaultSpec
-from harness.cli.common import add_common_options, config_overrides
+from harness.cli.common import add_aws_options, add_common_options, config_overrides
 from harness.config import load_config
 from harness.errors import ConfigError
 from harness.log import Redactor
@@ -16,6 +16,7 @@ from harness.log import Redactor
 def _parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     add_common_options(parser)
+    add_aws_options(parser)
     return parser.parse_args(argv)
 
 
