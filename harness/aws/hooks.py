@@ -8,7 +8,8 @@ Per call, in botocore's own order:
 - `before-send` (every attempt) — an injected fault answers instead of the network;
 - `needs-retry` (every attempt) — our `RetryPolicy` decides; a throttle slows the rate limiter;
   the backoff wait happens here through the injectable clock and botocore is told to wait 0 s;
-- `after-call` / `after-call-error` — the meter counts the call with its outcome and latency.
+- `after-call` / `after-call-error` — the meter counts the call with its outcome and latency (an error
+  code the caller declared an answer with `answer_codes` counts as `ok`).
 
 botocore's own retries are off (`total_max_attempts=1`, see `BOTO_CONFIG`), so one policy does
 all retrying and the two never multiply. Nothing here needs callers to do anything.
@@ -23,6 +24,7 @@ from typing import Any
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 
+from harness.aws.answers import is_answer
 from harness.aws.budget import ApiBudget
 from harness.aws.clock import Clock
 from harness.aws.faults import FaultInjector, call_fingerprint, fault_error, fault_response, supports
@@ -114,8 +116,8 @@ class _ClientHooks:
                        if faults is not None and faults.spec.active else None)
         context[_CALL] = _Call(model.name, self.shared.clock.monotonic(), fingerprint)
 
-    def after_call(self, http_response: Any, context: dict, **_: Any) -> None:
-        failed = http_response.status_code >= 300
+    def after_call(self, http_response: Any, parsed: Any, context: dict, **_: Any) -> None:
+        failed = http_response.status_code >= 300 and not is_answer(parsed)
         self._finish(context, failed=failed)
         if not failed:
             self.bucket.on_success()

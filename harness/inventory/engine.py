@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from harness.aws.answers import answer_codes
 from harness.aws.batching import read_each
 from harness.aws.errors import error_code
 from harness.aws.target import AwsTarget
@@ -166,7 +167,8 @@ _GONE = object()   # a detail call said the resource no longer exists
 
 def _call_detail(client: Any, detail: Detail, item: Mapping[str, Any]) -> Any:
     try:
-        response = getattr(client, detail.operation)(**detail.params(item))
+        with answer_codes((*detail.missing_codes, *detail.absent_codes)):
+            response = getattr(client, detail.operation)(**detail.params(item))
     except ClientError as exc:
         code = error_code(exc)
         if code in detail.missing_codes:

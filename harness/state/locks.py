@@ -18,6 +18,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from harness.aws.answers import answer_codes
 from harness.config import HarnessConfig
 from harness.errors import AwsAccessError
 from harness.stacks.model import ComponentInstance
@@ -218,7 +219,8 @@ def _lockfiles(s3: Any, region: str, bucket: str) -> Iterator[FoundLock]:
             if not is_lockfile_key(key):
                 continue
             try:
-                response = s3.get_object(Bucket=bucket, Key=key)
+                with answer_codes(("NoSuchKey", "404")):
+                    response = s3.get_object(Bucket=bucket, Key=key)
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                     continue  # released between the listing and the read

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from botocore.exceptions import ClientError
 from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.aws import ApiMeter
+from harness.aws.answers import answer_codes
 from harness.aws.latency import bucket, percentile
 from harness.aws.meter import OUTCOMES, CallKey, outcome_of
 from harness.report.merge import merge_api_calls
@@ -35,6 +37,20 @@ def test_every_call_is_counted_with_its_dimensions(make_aws, raw):
     assert aws.meter.count("sqs.ListQueues", region="eu-west-1", account="default", outcome="ok") == 1
     assert aws.meter.count("iam.GetUser", outcome="failed") == 1
     assert json.loads(json.dumps(summary)) == summary            # goes into drift.json as is
+
+
+def test_an_error_code_the_caller_expects_is_an_answer_not_a_failure(make_aws, raw):
+    raw("s3").create_bucket(Bucket="untagged")
+    aws = make_aws()
+    s3 = aws.client("s3")
+    for expected in (("NoSuchTagSet",), ("SomethingElse",)):
+        with answer_codes(expected), pytest.raises(ClientError, match="NoSuchTagSet"):
+            s3.get_bucket_tagging(Bucket="untagged")       # the caller still sees the error itself
+    assert aws.meter.count("s3.GetBucketTagging", outcome="ok") == 1
+    assert aws.meter.count("s3.GetBucketTagging", outcome="failed") == 1
+    with pytest.raises(ClientError):
+        s3.get_bucket_tagging(Bucket="untagged")           # outside the block: a failure again
+    assert aws.meter.summary()["failed"] == 2
 
 
 def test_latency_is_measured_on_the_layer_clock(make_aws, clock):
