@@ -34,7 +34,7 @@ def test_usage_errors_exit_2(capsys):
 
 
 @pytest.mark.parametrize("command", [["graph"], ["run"], ["list", "stacks"], ["describe", "stacks"],
-                                     ["what-if"], ["demo"], ["report", "html"]])
+                                     ["what-if"], ["report", "html"]])
 @pytest.mark.parametrize("flag", [["--api-budget", "3"], ["--inject-aws-faults", "throttle=0.5"]])
 def test_aws_access_flags_are_usage_errors_where_nothing_honours_them(command, flag, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -44,7 +44,7 @@ def test_aws_access_flags_are_usage_errors_where_nothing_honours_them(command, f
 
 
 @pytest.mark.parametrize("command", [["creds", "check"], ["creds", "rotate"], ["locks", "list"],
-                                     ["locks", "clean"], ["state", "verify"]])
+                                     ["locks", "clean"], ["state", "verify"], ["demo"]])
 def test_aws_access_flags_are_offered_where_they_take_effect(command):
     from harness.cli import build_parser
 
