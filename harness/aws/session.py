@@ -175,5 +175,5 @@ class SessionPool:
         return self.hooks.guard.allow_writes(reason, operations=operations, only=only, level=level)
 
     def allow_lock_writes(self, table: str) -> AbstractContextManager[WritePermission]:
-        """Permit only the Terraform lock item's `PutItem`/`DeleteItem` on `table`."""
+        """Permit only the Terraform lock item's `PutItem`/`DeleteItem` on `table` (never a `-md5` digest item)."""
         return self.hooks.guard.allow_lock_writes(table)
