@@ -70,8 +70,8 @@ def mask_keyed_values(text: str) -> str:
         if start > 0 and text[start - 1] in ":/":  # a part of an ARN or a path, not a key
             continue
         tail = _KEY_VALUE_TAIL.match(text, end)
-        if tail is None or not is_secret_key(text[start:end]):
-            continue
+        if tail is None or tail.group(tail.lastgroup) == MASK or not is_secret_key(text[start:end]):
+            continue                     # (an already masked value stays as it is: redaction is idempotent)
         items = (tail,) if tail.lastgroup != "list" else \
             _LIST_ITEM.finditer(text, tail.start("list") + 1, tail.end("list") - 1)
         for item in items:
