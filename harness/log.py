@@ -15,7 +15,7 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import IO, Any
 
 MASK = "[redacted]"
@@ -212,6 +212,31 @@ class JsonFormatter(logging.Formatter):
         if record.exc_text:
             entry["traceback"] = record.exc_text
         return json.dumps(entry, sort_keys=False)
+
+
+class HarnessJsonFormatter(logging.Formatter):
+    """JSON lines for the records of the `harness` logger tree when `wanted()` says so, every other
+    record as `fallback` formats it: for handlers shared with other code (pytest's).
+
+    `wanted` is asked once, at the first `harness` record (a record logged while it decides is text).
+    """
+
+    def __init__(self, fallback: logging.Formatter, wanted: Callable[[], bool]) -> None:
+        super().__init__()
+        self.fallback = fallback
+        self._wanted = wanted
+        self._json = JsonFormatter()
+        self._decided: bool | None = None
+
+    def format(self, record: logging.LogRecord) -> str:
+        ours = record.name == LOGGER_NAME or record.name.startswith(LOGGER_NAME + ".")
+        return self._json.format(record) if ours and self._as_json() else self.fallback.format(record)
+
+    def _as_json(self) -> bool:
+        if self._decided is None:
+            self._decided = False
+            self._decided = bool(self._wanted())
+        return self._decided
 
 
 def use_colour(stream: IO[str]) -> bool:
