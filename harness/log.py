@@ -15,7 +15,7 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import IO, Any
 
 MASK = "[redacted]"
@@ -70,8 +70,8 @@ def mask_keyed_values(text: str) -> str:
         if start > 0 and text[start - 1] in ":/":  # a part of an ARN or a path, not a key
             continue
         tail = _KEY_VALUE_TAIL.match(text, end)
-        if tail is None or not is_secret_key(text[start:end]):
-            continue
+        if tail is None or tail.group(tail.lastgroup) == MASK or not is_secret_key(text[start:end]):
+            continue                     # (an already masked value stays as it is: redaction is idempotent)
         items = (tail,) if tail.lastgroup != "list" else \
             _LIST_ITEM.finditer(text, tail.start("list") + 1, tail.end("list") - 1)
         for item in items:
@@ -212,6 +212,31 @@ class JsonFormatter(logging.Formatter):
         if record.exc_text:
             entry["traceback"] = record.exc_text
         return json.dumps(entry, sort_keys=False)
+
+
+class HarnessJsonFormatter(logging.Formatter):
+    """JSON lines for the records of the `harness` logger tree when `wanted()` says so, every other
+    record as `fallback` formats it: for handlers shared with other code (pytest's).
+
+    `wanted` is asked once, at the first `harness` record (a record logged while it decides is text).
+    """
+
+    def __init__(self, fallback: logging.Formatter, wanted: Callable[[], bool]) -> None:
+        super().__init__()
+        self.fallback = fallback
+        self._wanted = wanted
+        self._json = JsonFormatter()
+        self._decided: bool | None = None
+
+    def format(self, record: logging.LogRecord) -> str:
+        ours = record.name == LOGGER_NAME or record.name.startswith(LOGGER_NAME + ".")
+        return self._json.format(record) if ours and self._as_json() else self.fallback.format(record)
+
+    def _as_json(self) -> bool:
+        if self._decided is None:
+            self._decided = False
+            self._decided = bool(self._wanted())
+        return self._decided
 
 
 def use_colour(stream: IO[str]) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import re
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +26,8 @@ READ_PREFIXES = ("Describe", "List", "Get", "Head", "BatchGet", "Lookup")
 READ_OPERATIONS = frozenset({"Query", "Scan", "sts.AssumeRole", "sts.GetCallerIdentity"})
 # The item the `state_lock` fixture writes and deletes, as Terraform's S3 backend does.
 LOCK_OPERATIONS = frozenset({"dynamodb.PutItem", "dynamodb.DeleteItem"})
+# Terraform's state digest items (`<bucket>/<key>-md5`, as `state.layout.DIGEST_SUFFIX`) share the table.
+DIGEST_SUFFIX = "-md5"
 _IDENTIFIER = re.compile(r"(?:Name|Names|Id|Ids|Arn|Arns|Bucket|Key|Url|Urls)$")
 _IDENTIFIER_MAX = 300                      # longer values are bodies, not names
 
@@ -54,7 +56,8 @@ def identifiers(params: Mapping[str, Any]) -> dict[str, Any]:
 class WritePermission:
     """Leave to write, with a reason. `operations` (`service.Operation`) and `only` narrow it.
 
-    `only` maps parameter names to the single value they must have, e.g. `{"TableName": "tf-locks"}`.
+    `only` maps parameter names to the single value they must have, e.g. `{"TableName": "tf-locks"}`;
+    `accept`, when set, must also return True for the call's parameters.
     `level` is the log level of each write (WARNING; the demo's provisioning of a throwaway moto
     server logs at DEBUG).
     """
@@ -63,11 +66,21 @@ class WritePermission:
     operations: frozenset[str] | None = None
     only: Mapping[str, Any] = field(default_factory=dict)
     level: int = logging.WARNING
+    accept: Callable[[Mapping[str, Any]], bool] | None = None
 
     def covers(self, service: str, operation: str, params: Mapping[str, Any]) -> bool:
         if self.operations is not None and f"{service}.{operation}" not in self.operations:
             return False
-        return all(params.get(name) == value for name, value in self.only.items())
+        return all(params.get(name) == value for name, value in self.only.items()) and (
+            self.accept is None or self.accept(params))
+
+
+def is_lock_item_write(params: Mapping[str, Any]) -> bool:
+    """True when a PutItem/DeleteItem names a lock item: a string `LockID` not ending in `-md5`."""
+    item = params.get("Item") or params.get("Key")
+    lock_id = item.get("LockID") if isinstance(item, Mapping) else None
+    value = lock_id.get("S") if isinstance(lock_id, Mapping) else None
+    return isinstance(value, str) and not value.endswith(DIGEST_SUFFIX)
 
 
 class ReadOnlyGuard:
@@ -85,13 +98,15 @@ class ReadOnlyGuard:
 
     @contextmanager
     def allow_writes(self, reason: str, *, operations: Collection[str] | None = None,
-                     only: Mapping[str, Any] | None = None, level: int = logging.WARNING
+                     only: Mapping[str, Any] | None = None, level: int = logging.WARNING,
+                     accept: Callable[[Mapping[str, Any]], bool] | None = None
                      ) -> Iterator[WritePermission]:
-        """Permit writes inside the block (all, or just `operations`, or just those matching `only`)."""
+        """Permit writes inside the block (all, or just `operations`, or just those matching `only`
+        and `accept`)."""
         if not reason.strip():
             raise ValueError("a write permission needs a reason (it is logged with every write)")
         permission = WritePermission(reason, frozenset(operations) if operations is not None else None,
-                                     dict(only or {}), level)
+                                     dict(only or {}), level, accept)
         token = self._permissions.set((*self._permissions.get(), permission))
         try:
             yield permission
@@ -99,9 +114,10 @@ class ReadOnlyGuard:
             self._permissions.reset(token)
 
     def allow_lock_writes(self, table: str) -> AbstractContextManager[WritePermission]:
-        """Permit only the Terraform-compatible lock item writes (`PutItem`/`DeleteItem`) on `table`."""
+        """Permit only the Terraform-compatible lock item writes (`PutItem`/`DeleteItem`) on `table`;
+        never its `-md5` digest items."""
         return self.allow_writes(f"state lock item on DynamoDB table {table}",
-                                 operations=LOCK_OPERATIONS, only={"TableName": table})
+                                 operations=LOCK_OPERATIONS, only={"TableName": table}, accept=is_lock_item_write)
 
     def check(self, service: str, operation: str, params: Mapping[str, Any], *, account: str,
               region: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -169,11 +169,13 @@ class SessionPool:
         return self.hooks.meter
 
     def allow_writes(self, reason: str, *, operations: Collection[str] | None = None,
-                     only: Mapping[str, Any] | None = None,
-                     level: int = logging.WARNING) -> AbstractContextManager[WritePermission]:
+                     only: Mapping[str, Any] | None = None, level: int = logging.WARNING,
+                     accept: Callable[[Mapping[str, Any]], bool] | None = None
+                     ) -> AbstractContextManager[WritePermission]:
         """Permit writes in the block (see `ReadOnlyGuard.allow_writes`); each one is logged."""
-        return self.hooks.guard.allow_writes(reason, operations=operations, only=only, level=level)
+        return self.hooks.guard.allow_writes(reason, operations=operations, only=only, level=level,
+                                             accept=accept)
 
     def allow_lock_writes(self, table: str) -> AbstractContextManager[WritePermission]:
-        """Permit only the Terraform lock item's `PutItem`/`DeleteItem` on `table`."""
+        """Permit only the Terraform lock item's `PutItem`/`DeleteItem` on `table` (never a `-md5` digest item)."""
         return self.hooks.guard.allow_lock_writes(table)

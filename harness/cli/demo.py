@@ -25,7 +25,8 @@ def register(subparsers, common) -> None:
                          help="provision the demo stacks on moto, inject drift, run the drift suite, report",
                          config_keys=("drift_json", "drift_report", "history_dir"), aws=True)
     parser.add_argument("--scenario", type=Path, default=DEFAULT_SCENARIO,
-                        help="drift scenario file (default: fixtures/scenarios/demo.yaml)")
+                        help="drift scenario file; its `repo:` is the stacks repo provisioned "
+                             "(default: fixtures/scenarios/demo.yaml)")
     parser.add_argument("--provision-only", action="store_true",
                         help="only provision backend, resources, states and drift into --aws-endpoint-url")
     parser.add_argument("--keep-server", action="store_true",
@@ -41,6 +42,9 @@ def handle(ctx: CommandContext) -> int:
     if args.provision_only and not ctx.config.aws_endpoint_url:
         raise UsageError("--provision-only needs --aws-endpoint-url URL (a moto server you run)",
                          hint="start one with `moto_server -H 127.0.0.1 -p 5000`, or drop --provision-only")
+    if args.stacks_repo is not None:
+        raise UsageError("demo does not take --stacks-repo: it provisions the repo its scenario names",
+                         hint="use --scenario FILE whose `repo:` names the repository")
     scenario = load_scenario(args.scenario.resolve())
     for name, value in DUMMY_CREDENTIALS.items():
         os.environ.setdefault(name, value)  # moto accepts anything; never real credentials for the demo

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import logging
 import sys
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -17,6 +18,9 @@ from harness.stacks import ComponentInstance, ResolutionProblem, StackSet, load
 from harness.stacks.yaml_loader import AppendList, Unresolved
 
 OUR_KEY = "stackharness"
+SHOWN_WARNINGS = 5                  # resolution warnings shown one by one before a summary line
+
+log = logging.getLogger("harness.stacks")
 
 
 def group_help(parser: argparse.ArgumentParser) -> Callable[[CommandContext], int]:
@@ -44,10 +48,9 @@ def load_stacks(ctx: CommandContext) -> StackSet:
 
 
 def report_problems(ctx: CommandContext, problems: Iterable[ResolutionProblem]) -> int:
-    """Print errors (and warnings with -v) to stderr; returns the number of errors printed."""
+    """Print errors to stderr and log warnings (see `log_warnings`); returns the number of errors."""
     errors = 0
-    verbose = getattr(ctx.args, "verbose", 0)
-    warnings = 0
+    warnings: list[str] = []
     seen: set[str] = set()
     for problem in problems:
         text = str(problem)
@@ -58,13 +61,23 @@ def report_problems(ctx: CommandContext, problems: Iterable[ResolutionProblem]) 
             errors += 1
             print(ctx.redactor.redact(f"stackharness: error: {text}"), file=sys.stderr)
         else:
-            warnings += 1
-            if verbose:
-                print(ctx.redactor.redact(f"stackharness: warning: {text}"), file=sys.stderr)
-    if warnings and not verbose:
-        print(f"stackharness: {warnings} warning(s) while resolving stacks (use -v to see them)",
-              file=sys.stderr)
+            warnings.append(text)
+    log_warnings(warnings, verbose=getattr(ctx.args, "verbose", 0), quiet=getattr(ctx.args, "quiet", 0))
     return errors
+
+
+def log_warnings(warnings: list[str], *, verbose: int = 0, quiet: int = 0) -> None:
+    """Log resolution warnings at WARNING through the `harness` logger (so redacted, and JSON with
+    `--log-format json`): the first `SHOWN_WARNINGS` then one summary line; all with -v; only the
+    summary with -q; nothing with -qq (the logger's level is ERROR then)."""
+    shown = len(warnings) if verbose else 0 if quiet else min(len(warnings), SHOWN_WARNINGS)
+    for text in warnings[:shown]:
+        log.warning("%s", text)
+    hidden = len(warnings) - shown
+    if hidden and shown:
+        log.warning("and %d more stack warning(s); -v shows all", hidden)
+    elif hidden:
+        log.warning("%d stack warning(s) while resolving stacks; -v shows them", hidden)
 
 
 def section_with_ours(instance: ComponentInstance) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import pytest
 
 from harness.drift.assertions import DriftFound
 from harness.errors import HarnessError
-from harness.log import Redactor, install_redaction
+from harness.log import Redactor
 from harness.plugin.collector import RunCollector, utc_now
 from harness.plugin.credentials import (  # noqa: F401  (credential fixtures)
     credential_checker,
@@ -33,6 +33,7 @@ from harness.plugin.fixtures import (  # noqa: F401  (fixtures are found by pyte
     stack_set,
     tf_state,
 )
+from harness.plugin.logs import configure_logging
 from harness.plugin.options import add_options
 from harness.plugin.scheduler import register as register_scheduling
 from harness.plugin.selection import add_selection_options
@@ -73,12 +74,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if is_controller(config):
         config.pluginmanager.register(ControllerReports(config), "stackharness-controller")
     register_scheduling(config)
-    # Every log line pytest captures or prints goes through the run's redaction filter.
-    logging_plugin = config.pluginmanager.get_plugin("logging-plugin")
-    if logging_plugin is not None:
-        handlers = [getattr(logging_plugin, name, None) for name in
-                    ("caplog_handler", "report_handler", "log_file_handler", "log_cli_handler")]
-        install_redaction([h for h in handlers if h is not None], harness_session(config).redactor)
+    configure_logging(config)      # redaction on pytest's log handlers; log_format: json
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -93,6 +93,30 @@ def test_lock_table_exception_is_narrow(make_aws, raw):
     assert aws.meter.count("dynamodb.PutItem") == 1 and aws.meter.count("dynamodb.DeleteItem") == 1
 
 
+def test_lock_permission_refuses_the_state_digest_item(make_aws, raw):
+    from harness.aws.guard import DIGEST_SUFFIX
+    from harness.state.layout import DIGEST_SUFFIX as STATE_DIGEST_SUFFIX
+
+    assert DIGEST_SUFFIX == STATE_DIGEST_SUFFIX
+    raw("dynamodb").create_table(TableName="tf-locks",
+                                 KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}],
+                                 AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}],
+                                 BillingMode="PAY_PER_REQUEST")
+    digest = {"LockID": {"S": "tf-state/vpc/terraform.tfstate-md5"}}
+    raw("dynamodb").put_item(TableName="tf-locks", Item={**digest, "Digest": {"S": "0" * 32}})
+    aws = make_aws()
+    ddb = aws.client("dynamodb")
+    with aws.pool.allow_lock_writes("tf-locks"):
+        with pytest.raises(ReadOnlyViolation, match=r"dynamodb\.PutItem"):
+            ddb.put_item(TableName="tf-locks", Item={**digest, "Digest": {"S": "f" * 32}})
+        with pytest.raises(ReadOnlyViolation, match=r"dynamodb\.DeleteItem"):
+            ddb.delete_item(TableName="tf-locks", Key=digest)
+        with pytest.raises(ReadOnlyViolation):          # no LockID: not recognisably a lock item
+            ddb.put_item(TableName="tf-locks", Item={"Other": {"S": "x"}})
+    [item] = raw("dynamodb").scan(TableName="tf-locks")["Items"]
+    assert item["Digest"]["S"] == "0" * 32
+
+
 def test_operation_list_narrows_a_permission(make_aws):
     aws = make_aws()
     sqs = aws.client("sqs")

@@ -90,3 +90,10 @@ def test_output_piped_into_head_ends_quietly(tmp_path):
     err = writer.stderr.read().decode()
     assert writer.wait(timeout=60) == 141, err
     assert head.stdout == "{\n" and err == ""
+
+
+def test_demo_refuses_stacks_repo_naming_the_scenario_option(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo", "--stacks-repo", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "--stacks-repo" in err and "--scenario FILE" in err and "repo:" in err

@@ -129,3 +129,35 @@ def test_list_stacks_ignores_the_dependencies_of_an_abstract_component(make_repo
     """}, ATMOS)
     code, out, err = run(capsys, "list", "stacks", "--repo", str(repo))
     assert (code, out, err) == (0, "core-dev\ncore-prod\n", "")
+
+
+def _repo_with_warnings(make_repo, count: int):
+    """REPO plus a manifest with `count` resolution warnings (`!append` on a scalar), one per line."""
+    lines = "".join(f"  w{i}: !append x\n" for i in range(count))
+    return make_repo({**REPO, "stacks/deploy/core/test.yaml":
+                      "components: {terraform: {vpc: {}}}\nvars:\n  tenant: core\n  stage: test\n" + lines}, ATMOS)
+
+
+def test_resolution_warnings_are_logged_the_first_few_then_one_summary(make_repo, capsys):
+    code, out, err = run(capsys, "list", "stacks", "--stacks-repo", str(_repo_with_warnings(make_repo, 1000)))
+    assert code == 0 and "core-test" in out
+    lines = err.splitlines()
+    assert len(lines) == 6, err                 # a large repo does not flood stderr
+    assert all(line.startswith("WARNING harness.stacks: ") and "!append applies to a list" in line
+               for line in lines[:5])
+    assert lines[5] == "WARNING harness.stacks: and 995 more stack warning(s); -v shows all"
+    code, _, err = run(capsys, "list", "stacks", "-v", "--stacks-repo", str(_repo_with_warnings(make_repo, 8)))
+    assert err.count("!append applies to a list") == 8 and "more stack warning" not in err
+
+
+def test_resolution_warnings_follow_log_format_json_and_quiet(make_repo, capsys):
+    repo = str(_repo_with_warnings(make_repo, 2))
+    code, _, err = run(capsys, "list", "stacks", "--log-format", "json", "--stacks-repo", repo)
+    entries = [json.loads(line) for line in err.splitlines()]
+    assert code == 0 and len(entries) == 2
+    assert all(e["level"] == "WARNING" and e["logger"] == "harness.stacks" and "test.yaml:" in e["message"]
+               for e in entries)
+    code, _, err = run(capsys, "list", "stacks", "-q", "--stacks-repo", repo)
+    assert err == "WARNING harness.stacks: 2 stack warning(s) while resolving stacks; -v shows them\n"
+    code, _, err = run(capsys, "list", "stacks", "-qq", "--stacks-repo", repo)
+    assert code == 0 and err == ""

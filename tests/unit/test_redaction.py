@@ -119,3 +119,10 @@ def test_lists_and_escaped_json_under_secret_keys_never_leak(items, inner):
     assert redactor.redact(json.dumps({"api_token": items})) == json.dumps({"api_token": [MASK] * len(items)})
     assert redactor.redact(json.dumps({"secret_string": json.dumps(inner)})) == \
         json.dumps({"secret_string": MASK})
+
+
+def test_redaction_is_idempotent_so_several_handlers_mask_once():
+    redactor = Redactor()
+    once = redactor.redact('password=hunter2secret token: "abc123def" secret=[a1b2c3d4, e5f6g7h8]')
+    assert redactor.redact(once) == once
+    assert once == 'password=[redacted] token: "[redacted]" secret=[[redacted], [redacted]]'
