@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import argparse
 import random
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from harness.graph import DependencyGraph
@@ -22,9 +24,10 @@ from harness.whatif import ChangeSet, what_if
 STACKS, COMPONENTS, CATALOG_FILES = 200, 200, 50
 
 
-def synthetic_stackset(edges: int, seed: int = 42) -> StackSet:
+def synthetic_stackset(edges: int, seed: int = 42, repo: str = "/repo") -> StackSet:
     """STACKS x COMPONENTS instances; each depends on earlier components of its stack (and, rarely,
-    of a shared stack), so the graph is acyclic; each imports its stack manifest and a catalog file."""
+    of a shared stack), so the graph is acyclic; each stack imports a defaults file (imports only) and
+    the catalog files; an instance's section comes from its stack manifest and its catalog file."""
     rng = random.Random(seed)
     deps: dict[tuple[int, int], set[str]] = {(s, c): set() for s in range(STACKS) for c in range(COMPONENTS)}
     slots = [key for key in deps if key[1] > 0]
@@ -36,6 +39,7 @@ def synthetic_stackset(edges: int, seed: int = 42) -> StackSet:
         if dependency not in deps[s, c]:
             deps[s, c].add(dependency)
             added += 1
+    catalogs = tuple(f"{repo}/stacks/catalog/c{n:02d}.yaml" for n in range(CATALOG_FILES))
     instances = []
     for (s, c), needs in deps.items():
         stack = _stack(s)
@@ -44,11 +48,12 @@ def synthetic_stackset(edges: int, seed: int = 42) -> StackSet:
             terraform_component=f"comp{c % 40}", vars={"stage": stack}, settings={}, env={},
             backend_type="s3", backend={}, metadata={}, providers={}, workspace=stack,
             state_key=None, stack_file=f"orgs/{stack}",
-            sources=(f"/repo/stacks/orgs/{stack}.yaml",
-                     f"/repo/stacks/catalog/c{c % CATALOG_FILES:02d}.yaml"),
-            component_path=f"/repo/components/terraform/comp{c % 40}", dependencies=tuple(sorted(needs)),
+            sources=(f"{repo}/stacks/orgs/_defaults.yaml", *catalogs, f"{repo}/stacks/orgs/{stack}.yaml"),
+            section_sources=(f"{repo}/stacks/catalog/c{c % CATALOG_FILES:02d}.yaml",
+                             f"{repo}/stacks/orgs/{stack}.yaml"),
+            component_path=f"{repo}/components/terraform/comp{c % 40}", dependencies=tuple(sorted(needs)),
             environment_type=("prod", "staging", "dev")[s % 3]))
-    return StackSet(repo="/repo", instances=tuple(instances))
+    return StackSet(repo=repo, instances=tuple(instances))
 
 
 def _stack(number: int) -> str:
@@ -73,8 +78,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--edges", type=int, default=100_000)
     options = parser.parse_args()
+    with tempfile.TemporaryDirectory() as repo:
+        catalog = Path(repo, "stacks/catalog")
+        catalog.mkdir(parents=True)   # what-if reads a changed file that exists with section_sources
+        for n in range(CATALOG_FILES):
+            (catalog / f"c{n:02d}.yaml").write_text("components: {}\n")
+        run(options, repo)
+
+
+def run(options: argparse.Namespace, repo: str) -> None:
     stackset = timed("generate the stack set (not measured against a target)",
-                     lambda: synthetic_stackset(options.edges), repeat=1)
+                     lambda: synthetic_stackset(options.edges, repo=repo), repeat=1)
 
     def full() -> DependencyGraph:
         graph = DependencyGraph.build(stackset)
@@ -89,7 +103,7 @@ def main() -> None:
     timed("  of which: build (edges, Kahn order, batches)", lambda: DependencyGraph.build(stackset))
     timed("priority (critical-path-first dispatch)", graph.priority)
     timed("connected components (first call builds the networkx view)", graph.connected_components, repeat=1)
-    changed = ChangeSet(files=("/repo/stacks/catalog/c07.yaml",))
+    changed = ChangeSet(files=(f"{repo}/stacks/catalog/c07.yaml",))
     result = timed("what-if on one changed catalog file (graph built)",
                    lambda: what_if(stackset, changed, graph=graph), target=1.0)
     print(f"  {len(result.affected):,} affected, {len(result.dependents):,} dependents")

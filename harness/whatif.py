@@ -26,6 +26,7 @@ from typing import Any
 
 from harness.errors import HarnessError, UsageError
 from harness.graph import DependencyGraph, Edge
+from harness.stacks.atmos_config import CONFIG_NAMES
 from harness.stacks.model import ComponentInstance, StackSet
 
 # The sections compared against a base, in the order Atmos reports them (`affected` is the first).
@@ -127,11 +128,17 @@ def parse_dependency_change(text: str) -> Edge:
 
 def affected_by_files(stackset: StackSet, files: Iterable[str | Path], *,
                       include: Callable[[ComponentInstance], bool] | None = None,
+                      base: StackSet | None = None,
                       ) -> tuple[dict[str, list[Reason]], tuple[str, ...]]:
-    """Instances whose resolved config comes from one of `files` or whose Terraform folder holds one.
+    """Instances whose resolved section takes something from one of `files`, or whose Terraform
+    folder holds one.
 
-    Relative paths are taken from the stacks repository (then from the current directory, when the
-    file exists there). Returns the reasons per instance id and the files that matched nothing.
+    A manifest counts for an instance when it is in its `section_sources` (global sections, or a
+    definition of the component or of one of its bases); without them (`--stacks-source atmos`), or
+    for a file that no longer exists, when it is in its `sources` (the stack's whole import closure),
+    looked up in `base` too when given (a file deleted since the base). atmos.yaml affects every
+    instance. Relative paths are taken from the stacks repository (then from the current directory,
+    when the file exists there). Returns the reasons per instance id and the files that matched nothing.
     """
     include = include or (lambda i: i.deployable)
     repo = Path(stackset.repo)
@@ -140,23 +147,30 @@ def affected_by_files(stackset: StackSet, files: Iterable[str | Path], *,
         for candidate in _candidates(Path(given), repo):
             wanted[candidate] = str(given)
     shown = {given: _display(given, repo) for given in wanted.values()}
-    normalised: dict[str, str] = {}      # sources repeat across instances: normalise each once
+    existing = {g for p, g in wanted.items() if os.path.exists(p)}
+    present = {p: g for p, g in wanted.items() if g in existing}
+    deleted = {p: g for p, g in wanted.items() if g not in existing}
+    settings = {g for p, g in present.items() if _is_atmos_config(p, repo)}
     reasons: dict[str, list[Reason]] = {}
-    matched: set[str] = set()
+    matched: set[str] = set(settings)
     folders: dict[str, list[ComponentInstance]] = {}
+    match = _Matcher(reasons, matched, shown)
     for instance in stackset:
         if not include(instance):
             continue
-        for source in instance.sources:
-            path = normalised.get(source)
-            if path is None:
-                path = normalised[source] = os.path.normpath(source)
-            given = wanted.get(path)
-            if given is not None:
-                reasons.setdefault(instance.id, []).append(Reason("file", shown[given]))
-                matched.add(given)
+        for given in settings:
+            reasons.setdefault(instance.id, []).append(Reason("file", shown[given]))
+        precise = instance.section_sources
+        match(instance.id, instance.sources if precise is None else precise, present)
+        if deleted:
+            match(instance.id, instance.sources, deleted)
         if instance.component_path:
             folders.setdefault(os.path.normpath(instance.component_path), []).append(instance)
+    if deleted and base is not None:
+        in_base = {_rebase(p, repo, Path(base.repo)): g for p, g in deleted.items()}
+        for instance in base:
+            if include(instance):
+                match(instance.id, instance.sources, in_base)
     for folder, members in folders.items():
         prefix = folder + os.sep
         for path, given in wanted.items():
@@ -166,6 +180,37 @@ def affected_by_files(stackset: StackSet, files: Iterable[str | Path], *,
                     reasons.setdefault(instance.id, []).append(Reason("folder", shown[given]))
     unmatched = tuple(sorted({g for g in wanted.values()} - matched))
     return {k: sorted(set(v)) for k, v in reasons.items()}, unmatched
+
+
+class _Matcher:
+    """Adds a `file` reason for each of an instance's sources that is a wanted file."""
+
+    def __init__(self, reasons: dict[str, list[Reason]], matched: set[str], shown: Mapping[str, str]) -> None:
+        self.reasons, self.matched, self.shown = reasons, matched, shown
+        self.normalised: dict[str, str] = {}   # sources repeat across instances: normalise each once
+
+    def __call__(self, instance_id: str, sources: Iterable[str], wanted: Mapping[str, str]) -> None:
+        for source in sources:
+            path = self.normalised.get(source)
+            if path is None:
+                path = self.normalised[source] = os.path.normpath(source)
+            given = wanted.get(path)
+            if given is not None:
+                self.reasons.setdefault(instance_id, []).append(Reason("file", self.shown[given]))
+                self.matched.add(given)
+
+
+def _is_atmos_config(path: str, repo: Path) -> bool:
+    return (os.path.basename(path) in CONFIG_NAMES
+            and os.path.dirname(path) in {os.path.normpath(repo), os.path.realpath(repo)})
+
+
+def _rebase(path: str, repo: Path, other: Path) -> str:
+    """`path` under `repo` as the same relative path under `other` (unchanged when outside `repo`)."""
+    for root in (os.path.normpath(repo), os.path.realpath(repo)):
+        if path.startswith(root + os.sep):
+            return os.path.normpath(os.path.join(other, os.path.relpath(path, root)))
+    return path
 
 
 def _candidates(path: Path, repo: Path) -> set[str]:
@@ -308,7 +353,7 @@ def what_if(stackset: StackSet, changes: ChangeSet = ChangeSet(), *, base: Stack
         reasons.setdefault(instance, []).append(Reason("changed"))
     unmatched: tuple[str, ...] = ()
     if changes.files:
-        by_file, unmatched = affected_by_files(stackset, changes.files, include=include)
+        by_file, unmatched = affected_by_files(stackset, changes.files, include=include, base=base)
         _merge(reasons, by_file)
     if base is not None:
         _merge(reasons, compare_stacksets(base, stackset, include=include))

@@ -62,8 +62,8 @@ def run(ctx: CommandContext) -> int:
         base = load_base(ctx, stack, args.base_dir, args.ref)
         result = what_if(current, changes, base=base, graph=DependencyGraph.build(current))
     for given in result.unmatched_files:
-        print(f"stackharness: warning: {given} is used by no instance (no manifest imports it and no "
-              "Terraform folder holds it)", file=sys.stderr)
+        print(f"stackharness: warning: {given} affects no instance (no resolved section takes anything "
+              "from it and no Terraform folder holds it)", file=sys.stderr)
     # Off a terminal, a wide plain console: the table is as wide as its content, never cut.
     console = ctx.console if ctx.console.is_terminal and not args.output else \
         Console(no_color=True, width=1000, highlight=False)

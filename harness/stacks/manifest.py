@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.stacks.atmos_config import AtmosConfig
+from harness.stacks.contributions import FileRole, role_of
 from harness.stacks.merge import MergeTypeError, merge_layers
 from harness.stacks.templates import TemplateMissingKey, render
 from harness.stacks.yaml_loader import ManifestParser, ParsedFile, ParseIssue, line_of_key
@@ -176,6 +177,7 @@ class Node:
     has_overrides: bool
     warnings: tuple[ParseIssue, ...]          # parse warnings of every file of the closure
     parsed: ParsedFile
+    role: FileRole                            # what this file's own content sets (see contributions.py)
 
     def walk(self) -> Iterable[Node]:
         """Every node of the closure, depth first, in merge order (post-order), repeats included."""
@@ -294,6 +296,7 @@ class ImportGraph:
             has_templates=parsed.has_templates or any(c.has_templates for c in children),
             has_overrides=_has_overrides(data) or any(c.has_overrides for c in children),
             warnings=tuple(warnings),
+            role=role_of(data, template_unsupported=parsed.template_unsupported),
         )
 
     def _import_specs(self, parsed: ParsedFile) -> list[ImportSpec]:

@@ -36,7 +36,8 @@ class ComponentInstance:
     workspace: str
     state_key: str | None                  # the S3 object key of the state, when the backend is s3
     stack_file: str                        # the manifest's key (path under stacks.base_path, no extension)
-    sources: tuple[str, ...] = ()          # every manifest file (absolute) that contributed
+    sources: tuple[str, ...] = ()          # every manifest file (absolute) of the stack's import closure
+    section_sources: tuple[str, ...] | None = None  # those reaching this section (None: not known)
     component_path: str | None = None      # absolute path of the Terraform folder
     inheritance: tuple[str, ...] = ()
     dependencies: tuple[str, ...] = ()     # resolved instance ids this one depends on

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.stacks.atmos_config import COMPONENT_TYPES, AtmosConfig
+from harness.stacks.contributions import Contributors
 from harness.stacks.inheritance import (
     InheritanceError,
     InheritanceResolver,
@@ -69,6 +70,7 @@ class Draft:
     state_key: str | None
     files: tuple[str, ...]
     imports: frozenset[str]
+    section_files: tuple[str, ...] | None = None   # the files of `files` that reach this section
     unsupported_templates: list[str] = field(default_factory=list)
     missing_templates: list[tuple[str, str]] = field(default_factory=list)
 
@@ -140,6 +142,7 @@ class ManifestResolver:
         strategy = self.atmos.list_merge_strategy
         components = _mapping(config.get("components"))
         manifest_name = config.get("name") if isinstance(config.get("name"), str) else None
+        contributors = _contributors(root)
         for kind in COMPONENT_TYPES:
             typed_components = components.get(kind)
             if not typed_components:
@@ -158,7 +161,7 @@ class ManifestResolver:
                 name = str(name)
                 try:
                     draft = self._component(root, kind, name, section, typed_components, globals_,
-                                            overrides, manifest_name, issues)
+                                            overrides, manifest_name, issues, contributors)
                 except InheritanceError as exc:
                     stack = self._best_effort_stack(root, globals_, section, manifest_name)
                     issues.append(Issue(exc.message, name, kind, exc.key_path, hint=exc.hint, stack=stack))
@@ -190,7 +193,7 @@ class ManifestResolver:
     # -- one component ---------------------------------------------------------------------------
     def _component(self, root: Node, kind: str, name: str, section: Any, all_components: Mapping[str, Any],
                    globals_: _Globals, overrides: Mapping[str, Any] | None, manifest_name: str | None,
-                   issues: list[Issue]) -> Draft | None:
+                   issues: list[Issue], contributors: Contributors) -> Draft | None:
         # Hot path (runs once per instance): plain dict lookups, no helper layers.
         atmos = self.atmos
         if section is None:
@@ -272,7 +275,8 @@ class ManifestResolver:
             out = strip_markers(out)
         draft = Draft(component=name, kind=kind, stack=stack, stack_file=root.key, manifest=root.path,
                       section=out, terraform_component=folder, component_path=self._folder_path(kind, folder),
-                      state_key=state_key, files=root.files, imports=root.import_keys)
+                      state_key=state_key, files=root.files, imports=root.import_keys,
+                      section_files=contributors.of(kind, (name, *base.inheritance)))
         if root.has_templates and contains_template(out, self._template_memo):
             self._render(draft, issues)
         return draft
@@ -368,6 +372,14 @@ class ManifestResolver:
             draft.section = rendered
             if draft.kind == "terraform" and draft.section.get("backend_type") == "s3":
                 draft.state_key = s3_state_key(draft.section.get("backend") or {}, draft.section["workspace"])
+
+
+def _contributors(root: Node) -> Contributors:
+    """Which files of the root's closure reach which component (each node of the closure once)."""
+    seen: dict[int, Node] = {}
+    for node in root.walk():
+        seen.setdefault(id(node), node)
+    return Contributors(root.files, ((str(n.path), n.role) for n in seen.values()))
 
 
 def _without_spacelift_workspace(settings: Mapping[str, Any]) -> Mapping[str, Any]:
