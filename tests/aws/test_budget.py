@@ -76,11 +76,12 @@ def test_budget_under_xdist_is_split_so_the_run_never_exceeds_it(moto, tmp_path)
                          cwd=tmp_path, environ={})
     prepare_scenario(config, scenario)
     code = run_drift_suite(config.with_overrides(stacks_repo=scenario.repo), workers=2)
-    assert code == 1
     document = read_document(tmp_path / "drift.json")
+    assert code == 1, (code, document["summary"], document["errors"])
     assert document["run"]["workers"] == 2
     calls = document["summary"]["api_calls"]
     assert 0 < calls["total"] <= 8
     assert sum(scope["calls"] for scope in calls["by_scope"].values()) == calls["total"]   # both workers
     budget_errors = [e for e in document["errors"] if "API budget of 8 calls" in e["message"]]
-    assert budget_errors and document["summary"]["errors"] == len(document["errors"])
+    assert budget_errors and document["summary"]["errors"] == len(document["errors"]), (
+        calls, document["summary"], document["errors"])
