@@ -204,12 +204,16 @@ def _print_plan(ctx: CommandContext, items: list[PlanItem]) -> None:
         _say(ctx, "nothing to rotate")
         return
     for item in items:
-        head = f"{item.kind} {item.id}" + (f" ({item.name})" if item.name and item.name != item.id else "")
-        _say(ctx, f" {head} — {item.instance or 'unmanaged'}: {item.message}",
+        _say(ctx, f" {_head(item.kind, item.id, item.name)} — {item.instance or 'unmanaged'}: {item.message}",
              "red" if item.action == REFUSED else "bold", item.action)
         for number, step in enumerate(item.steps, 1):
             _say(ctx, f"    {number}. {step}")
     _say(ctx, "nothing was changed; run again with --yes to rotate")
+
+
+def _head(kind: str, ident: str, name: str | None) -> str:
+    """`kind id (name)`, the name only when it says more than the id."""
+    return f"{kind} {ident}" + (f" ({name})" if name and name != ident else "")
 
 
 def _print_outcomes(ctx: CommandContext, outcomes: list[RotationOutcome]) -> None:
@@ -221,6 +225,5 @@ def _print_outcomes(ctx: CommandContext, outcomes: list[RotationOutcome]) -> Non
         return
     style = {"completed": "green", "waiting": "cyan", "refused": "red", "failed": "bold red"}
     for o in outcomes:
-        head = f"{o.kind} {o.id}" + (f" ({o.name})" if o.name and o.name != o.id else "")
-        _say(ctx, f" {head}: {o.message}", style.get(o.result, ""), o.result)
+        _say(ctx, f" {_head(o.kind, o.id, o.name)}: {o.message}", style.get(o.result, ""), o.result)
     _say(ctx, f"audit: {ctx.config.report_dir / AUDIT_FILE}")

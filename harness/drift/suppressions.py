@@ -204,11 +204,16 @@ def expired_suppression(finding: Finding) -> Mapping[str, Any] | None:
 
 @dataclass(frozen=True)
 class SuppressionReport:
-    """drift.json's top-level `suppressions`: expired entries (failures) and stale ones (warnings)."""
+    """drift.json's top-level `suppressions`: expired entries (failures) and stale ones (warnings).
+
+    `tally` is every entry with the findings it matched: what `report merge` needs to judge stale
+    entries over the shards of one run.
+    """
 
     expired: tuple[Mapping[str, Any], ...] = ()
     stale: tuple[Mapping[str, Any], ...] = ()
     judged_stale: bool = field(default=True)   # False when the run was not full (stale cannot be told)
+    tally: tuple[Mapping[str, Any], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {"expired": [dict(e) for e in self.expired], "stale": [dict(e) for e in self.stale]}
@@ -219,19 +224,25 @@ def suppression_report(entries: Iterable[Suppression], findings: Iterable[Findin
                        scope: Mapping[str, Iterable[str]] | None = None) -> SuppressionReport:
     """Expired entries (with how many findings each matched) and, in a full run, stale entries.
 
-    A stale entry is an active one that matched no finding. Entries that only match unmanaged
-    findings are not judged stale when the unmanaged check did not run. `scope` limits an entry (by
-    id) to the findings of some instances: a marker applies only to the items of its suite.
+    `scope` limits an entry (by id) to the findings of some instances: a marker applies only to the
+    items of its suite. Stale: see `stale_entries`.
     """
     entries = list({e.id: e for e in entries}.values())
     matched = match_counts(entries, findings, scope)
-    expired = tuple({**e.to_json(today), "matched": matched.get(e.id, 0)} for e in entries if e.expired(today))
-    stale: tuple[Mapping[str, Any], ...] = ()
-    if full_run:
-        stale = tuple(e.to_json(today) for e in entries
-                      if not e.expired(today) and not matched.get(e.id)
-                      and (unmanaged_checked or e.match.get("kind") != "unmanaged"))
-    return SuppressionReport(expired=expired, stale=stale, judged_stale=full_run)
+    tally = tuple({**e.to_json(today), "matched": matched.get(e.id, 0)} for e in entries)
+    expired = tuple(e for e in tally if e["status"] == EXPIRED)
+    stale = stale_entries(tally, unmanaged_checked=unmanaged_checked) if full_run else []
+    return SuppressionReport(expired=expired, stale=tuple(stale), judged_stale=full_run, tally=tally)
+
+
+def stale_entries(tally: Iterable[Mapping[str, Any]], *, unmanaged_checked: bool) -> list[dict[str, Any]]:
+    """The active entries of a full run's tally that matched no finding (without their `matched`).
+
+    Entries that only match unmanaged findings are not judged when the unmanaged check did not run.
+    """
+    return [{k: v for k, v in e.items() if k != "matched"} for e in tally
+            if e.get("status") != EXPIRED and not e.get("matched")
+            and (unmanaged_checked or (e.get("match") or {}).get("kind") != "unmanaged")]
 
 
 def match_counts(entries: Iterable[Suppression], findings: Iterable[Finding],

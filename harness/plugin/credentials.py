@@ -6,6 +6,7 @@ instances reach, so `test_unmanaged_credentials[default/us-east-1]` exists once 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
@@ -47,10 +48,16 @@ def credential_scope(request: pytest.FixtureRequest) -> Scope:
     return parametrized_value(request, "credential_scope")
 
 
-def _recorded(request: pytest.FixtureRequest, owner: str, result: InstanceCredentials) -> InstanceCredentials:
+def _assessed(request: pytest.FixtureRequest, owner: str, label: str,
+              read: Callable[[], InstanceCredentials]) -> InstanceCredentials:
+    """`read()`'s credentials recorded for the report; an error reading them fails the item (never a pass)."""
+    try:
+        result = read()
+    except HarnessError as exc:
+        raise EvaluationFailed(f"{owner}: {exc}") from None
     record_fact(request.node, "credentials", [row.to_json() for row in result.rows])
     if result.errors:
-        raise EvaluationFailed(f"{owner}: credentials not read:\n" + "\n".join(_error_line(e) for e in result.errors))
+        raise EvaluationFailed(f"{label}: credentials not read:\n" + "\n".join(_error_line(e) for e in result.errors))
     return result
 
 
@@ -62,19 +69,12 @@ def _error_line(error: InventoryError) -> str:
 def instance_credentials(request: pytest.FixtureRequest, component: ComponentInstance,
                          credential_checker: CredentialChecker) -> InstanceCredentials:
     """The credentials the instance's state manages, assessed under its environment's policy."""
-    try:
-        result = credential_checker.for_instance(component)
-    except HarnessError as exc:
-        raise EvaluationFailed(f"{component.id}: {exc}") from None
-    return _recorded(request, component.id, result)
+    return _assessed(request, component.id, component.id, lambda: credential_checker.for_instance(component))
 
 
 @pytest.fixture
 def unmanaged_credentials(request: pytest.FixtureRequest, credential_scope: Scope,
                           credential_checker: CredentialChecker) -> InstanceCredentials:
     """The scope's credentials that no instance's state manages."""
-    try:
-        result = credential_checker.unmanaged(credential_scope)
-    except HarnessError as exc:
-        raise EvaluationFailed(f"{credential_scope.id}: {exc}") from None
-    return _recorded(request, f"unmanaged in {credential_scope.id}", result)
+    return _assessed(request, credential_scope.id, f"unmanaged in {credential_scope.id}",
+                     lambda: credential_checker.unmanaged(credential_scope))

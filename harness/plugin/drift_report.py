@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from harness.drift.findings import EvaluationError, Finding, InstanceResult
-from harness.drift.suppressions import Suppression, match_counts, suppression_report, today_utc
+from harness.drift.suppressions import Suppression, suppression_report, today_utc
 from harness.drift.unmanaged import UnmanagedResult
 from harness.errors import HarnessError
 from harness.plugin.collector import RunCollector
@@ -49,26 +48,16 @@ def drift_extras(session: HarnessSession, collector: RunCollector, results: list
     drift_instances = {r.instance for r in collector.drift_records()}
     deployable = {i.id for i in session.stack_set.deployable}
     findings = [f for r in results for f in r.findings] + unmanaged
-    today = today_utc()
-    report = suppression_report(entries, findings, today=today, full_run=deployable <= drift_instances,
+    report = suppression_report(entries, findings, today=today_utc(), full_run=deployable <= drift_instances,
                                 unmanaged_checked=ran, scope=scope)
     suppressions = report.to_json()
     if shard_spec(session.pytest_config) is not None:
-        suppressions["tally"] = shard_tally(entries, findings, scope, today=today, unmanaged_checked=ran,
-                                            covered=drift_instances & deployable, deployable=len(deployable))
+        # what `report merge` needs to judge stale entries for the whole run
+        suppressions["tally"] = {"entries": [dict(e) for e in report.tally],
+                                 "covered": sorted(drift_instances & deployable), "deployable": len(deployable),
+                                 "unmanaged_checked": ran}
     return DriftExtras(unmanaged=tuple(unmanaged), errors=tuple(errors), suppressions=suppressions,
                        unmanaged_check="on" if session.config.unmanaged.enabled else "off")
-
-
-def shard_tally(entries: list[Suppression], findings: list[Finding], scope: dict[str, set[str]], *, today: date,
-                unmanaged_checked: bool, covered: set[str], deployable: int) -> dict[str, Any]:
-    """What `report merge` needs to judge stale entries for the whole run: every entry with the
-    findings it matched in this shard, the deployable instances the shard checked, and how many
-    deployable instances there are."""
-    matched = match_counts(entries, findings, scope)
-    unique = {e.id: e for e in entries}.values()
-    return {"entries": [{**e.to_json(today), "matched": matched.get(e.id, 0)} for e in unique],
-            "covered": sorted(covered), "deployable": deployable, "unmanaged_checked": unmanaged_checked}
 
 
 def _entries(session: HarnessSession, collector: RunCollector) -> tuple[list[Suppression], dict[str, set[str]]]:

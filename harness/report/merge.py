@@ -17,6 +17,7 @@ from typing import Any
 from harness.aws.meter import ApiMeter, merge_scopes
 from harness.drift.findings import Finding
 from harness.drift.summary import finding_counts
+from harness.drift.suppressions import stale_entries
 from harness.errors import HarnessError
 from harness.report.drift_json import SCHEMA
 
@@ -175,11 +176,8 @@ def _stale_from_tallies(tallies: Sequence[Mapping[str, Any]]) -> list[dict[str, 
     covered = {i for t in tallies for i in t.get("covered") or ()}
     if len(counts) != 1 or len(covered) < counts.pop():
         return []
-    unmanaged_checked = any(t.get("unmanaged_checked") for t in tallies)
-    entries = _summed(e for t in tallies for e in t.get("entries") or ())
-    return [{k: v for k, v in e.items() if k != "matched"} for e in entries
-            if e.get("status") != "expired" and not e.get("matched")
-            and (unmanaged_checked or (e.get("match") or {}).get("kind") != "unmanaged")]
+    return stale_entries(_summed(e for t in tallies for e in t.get("entries") or ()),
+                         unmanaged_checked=any(t.get("unmanaged_checked") for t in tallies))
 
 
 def _entry_key(entry: Mapping[str, Any]) -> str:

@@ -146,13 +146,12 @@ def _verify_target(target: StateTarget, clients: ClientSource, config: HarnessCo
         try:
             history = read_history(s3, target.bucket, target.state_key, max_versions=max_versions)
             serial, lineage = serial_and_lineage(history)
+            rows.extend((row("serial", *serial), row("lineage", *lineage)))
         except AwsAccessError as exc:
             rows.extend(_not_made(target.instance, check, exc) for check in ("serial", "lineage"))
         except (ClientError, BotoCoreError) as exc:
-            serial = lineage = (FAIL, f"could not read the object's versions: {_error_text(exc)}")
-            rows.extend((row("serial", *serial), row("lineage", *lineage)))
-        else:
-            rows.extend((row("serial", *serial), row("lineage", *lineage)))
+            unread = (FAIL, f"could not read the object's versions: {_error_text(exc)}")
+            rows.extend((row("serial", *unread), row("lineage", *unread)))
     if state is not None:
         rows.append(row("unchecked_types", *_unchecked_types(state, known_types)))
     return rows
